@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "joold-supervisor",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "joold", targets: ["joold"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries from the design card (Debian: libmnl-dev, libjansson-dev).
+        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        // Plain C wrappers for the Linux calls and macros Glibc's Swift module does not expose.
+        .target(name: "CShim", dependencies: ["CMnl", "CJansson"]),
+        // Wire formats (netlink, Jool header, session records) and configuration files.
+        .target(name: "Shared", dependencies: ["CMnl", "CJansson", "CShim"]),
+        // The sync worker: event loop, kernel link, network link, stats, relay.
+        .target(name: "SyncEngine", dependencies: [
+            "Shared", "CShim", "CMnl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Drop-in replacement for the stock joold command line.
+        .executableTarget(name: "joold", dependencies: [
+            "SyncEngine", "Shared",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Shared"]),
+    ]
+)

@@ -1,0 +1,3 @@
+import Testing
+@testable import Shared
+@Test func placeholder() { #expect(Bool(true)) }

@@ -1,0 +1,3 @@
+import Testing
+@testable import SyncEngine
+@Test func placeholder() { #expect(Bool(true)) }
