@@ -1,3 +1,0 @@
-import Testing
-@testable import SyncEngine
-@Test func placeholder() { #expect(Bool(true)) }
