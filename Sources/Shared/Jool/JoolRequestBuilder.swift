@@ -1,0 +1,101 @@
+/// Builds the Jool requests joold sends, with libmnl: `nlmsg_type` = the family id,
+/// flags `NLM_F_REQUEST` only (the real tools disable auto-ACK), genl version 1,
+/// then the Jool header with `xt = NAT64`.
+public struct JoolRequestBuilder: Sendable {
+    public var familyID: UInt16
+    public var portID: UInt32
+    public var instance: InstanceName
+    /// Put in every request; the kernel only checks major.minor.
+    public var version: JoolVersion
+
+    public init(familyID: UInt16, portID: UInt32 = 0, instance: InstanceName,
+                version: JoolVersion = .v4_1_15) {
+        self.familyID = familyID
+        self.portID = portID
+        self.instance = instance
+        self.version = version
+    }
+
+    /// `JNLOP_JOOLD_ACK`: header only.
+    public func ack(sequence: UInt32) -> [UInt8] {
+        start(.jooldAck, sequence: sequence).bytes()
+    }
+
+    /// `JNLOP_JOOLD_ADVERTISE`: header only.
+    public func advertise(sequence: UInt32) -> [UInt8] {
+        start(.jooldAdvertise, sequence: sequence).bytes()
+    }
+
+    /// `JNLOP_INSTANCE_HELLO`: header only (the explicit name matters here).
+    public func instanceHello(sequence: UInt32) -> [UInt8] {
+        start(.instanceHello, sequence: sequence).bytes()
+    }
+
+    /// `JNLOP_GLOBAL_FOREACH`, optionally continuing after global id `offset`.
+    public func globalForeach(sequence: UInt32, offset: UInt8? = nil) -> [UInt8] {
+        var writer = start(.globalForeach, sequence: sequence)
+        if let offset { writer.putU8(type: JoolNetlink.RootAttribute.offsetU8, offset) }
+        return writer.bytes()
+    }
+
+    /// `JNLOP_STATS_FOREACH`, optionally continuing after stat id `offset`.
+    public func statsForeach(sequence: UInt32, offset: UInt8? = nil) -> [UInt8] {
+        var writer = start(.statsForeach, sequence: sequence)
+        if let offset { writer.putU8(type: JoolNetlink.RootAttribute.offsetU8, offset) }
+        return writer.bytes()
+    }
+
+    /// `JNLOP_JOOLD_ADD`: exactly one `JNLAR_SESSION_ENTRIES | NLA_F_NESTED` container
+    /// whose payload is `sessionEntries`, byte for byte (a datagram from a peer).
+    /// The kernel dereferences a missing container, so there is no way to omit it.
+    public func add(sequence: UInt32, sessionEntries: [UInt8]) throws(JoolRequestError) -> [UInt8] {
+        let limit = Int(UInt16.max) - NetlinkConstants.attributeHeaderSize
+        guard sessionEntries.count <= limit else {
+            throw .payloadTooLarge(size: sessionEntries.count, limit: limit)
+        }
+        var writer = start(.jooldAdd, sequence: sequence)
+        writer.putAttribute(type: JoolNetlink.RootAttribute.sessionEntries | NetlinkConstants.attributeNested,
+                            payload: sessionEntries)
+        return writer.bytes()
+    }
+
+    /// `JNLOP_GLOBAL_UPDATE` with the settings inside one `JNLAR_GLOBALS | NLA_F_NESTED` container.
+    public func globalUpdate(sequence: UInt32, settings: [SessionSyncSetting]) throws(JoolRequestError) -> [UInt8] {
+        guard !settings.isEmpty else { throw .noSettings }
+        var writer = start(.globalUpdate, sequence: sequence)
+        let nest = writer.beginNest(type: JoolNetlink.RootAttribute.globals)
+        for setting in settings {
+            switch setting {
+            case let .enabled(value), let .flushAsap(value):
+                writer.putU8(type: setting.globalID, value ? 1 : 0)
+            case let .flushDeadline(value), let .capacity(value), let .maxPayload(value),
+                 let .maxSessionsPerPacket(value):
+                writer.putU32(type: setting.globalID, value)
+            }
+        }
+        writer.endNest(at: nest)
+        return writer.bytes()
+    }
+
+    private func start(_ command: JoolNetlink.Command, sequence: UInt32) -> NetlinkMessageWriter {
+        var writer = NetlinkMessageWriter(type: familyID, flags: NetlinkConstants.flagRequest,
+                                          sequence: sequence, portID: portID)
+        writer.putGenericHeader(command: command.rawValue, version: JoolNetlink.requestGenlVersion)
+        writer.putExtraHeader(JoolHeader(request: instance, version: version).encoded())
+        return writer
+    }
+}
+
+public enum JoolRequestError: Error, Equatable, Sendable, CustomStringConvertible {
+    case payloadTooLarge(size: Int, limit: Int)
+    case noSettings
+
+    public var description: String {
+        switch self {
+        case let .payloadTooLarge(size, limit):
+            return "session payload of \(size) bytes does not fit one netlink attribute (limit \(limit))"
+        case .noSettings:
+            return "a global update needs at least one setting"
+        }
+    }
+}

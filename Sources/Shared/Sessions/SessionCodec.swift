@@ -1,0 +1,95 @@
+/// Decoding of a session container payload (= a UDP datagram) and encoding of records.
+public enum SessionCodec {
+    public static func decode(_ payload: [UInt8], format: SessionFormat) throws(SessionCodecError) -> [Session] {
+        let records: [NetlinkAttribute]
+        do {
+            records = try NetlinkAttribute.parseSequence(payload, context: "session payload")
+        } catch {
+            throw .malformed(error)
+        }
+        var sessions: [Session] = []
+        for (index, record) in records.enumerated() {
+            switch format {
+            case .f1: sessions.append(try F1SessionCodec.decode(record, index: index))
+            case .f2: sessions.append(try F2SessionCodec.decode(record.payload, index: index))
+            case .f3: sessions.append(try F3SessionCodec.decode(record.payload, index: index))
+            }
+        }
+        return sessions
+    }
+
+    /// One record, attribute header included. F2 is decode-only.
+    public static func encode(_ session: Session, format: SessionFormat) throws(SessionCodecError) -> [UInt8] {
+        switch format {
+        case .f1: return try F1SessionCodec.encode(session)
+        case .f3: return F3SessionCodec.encode(session)
+        case .f2: throw .fieldOutOfRange(record: 0, field: "format (F2 encoding is not supported)", value: 2)
+        }
+    }
+
+    static func enumValue<T: RawRepresentable<UInt8>>(_ raw: UInt32, _ field: String, record: Int) throws(SessionCodecError) -> T {
+        guard raw <= UInt8.max, let value = T(rawValue: UInt8(raw)) else {
+            throw .fieldOutOfRange(record: record, field: field, value: raw)
+        }
+        return value
+    }
+
+    /// Builds a bare attribute record with libmnl (inside a scratch netlink message).
+    static func record(_ build: (inout NetlinkMessageWriter) -> Void) -> [UInt8] {
+        var writer = NetlinkMessageWriter(type: 0, flags: 0, sequence: 0, portID: 0)
+        build(&writer)
+        return writer.bytesAfterHeader()
+    }
+}
+
+/// Big-endian field access for the packed formats.
+struct BigEndianReader {
+    let bytes: [UInt8]
+    private(set) var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    mutating func take(_ count: Int) -> ArraySlice<UInt8> {
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
+    mutating func u16() -> UInt16 {
+        let b = take(2)
+        return UInt16(b[b.startIndex]) << 8 | UInt16(b[b.startIndex + 1])
+    }
+
+    mutating func u32() -> UInt32 {
+        let b = take(4)
+        return b.reduce(0) { $0 << 8 | UInt32($1) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendBigEndian(_ value: UInt16) {
+        append(UInt8(value >> 8))
+        append(UInt8(truncatingIfNeeded: value))
+    }
+
+    mutating func appendBigEndian(_ value: UInt32) {
+        append(contentsOf: [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16),
+                            UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)])
+    }
+}
+
+/// The packed proto/state/timer word of F2/F3: bits 6-5 proto, 4-2 state, 1-0 timer.
+enum PackedSessionWord {
+    static func pack(_ session: Session) -> UInt16 {
+        UInt16(session.proto.rawValue) << 5 | UInt16(session.state.rawValue) << 2 | UInt16(session.timer.rawValue)
+    }
+
+    static func unpack(_ word: UInt16, record: Int)
+        throws(SessionCodecError) -> (Session.TransportProtocol, Session.TCPState, Session.TimerType) {
+        guard word >> 7 == 0 else {
+            throw .fieldOutOfRange(record: record, field: "packed word (bits 15-7 must be zero)", value: UInt32(word))
+        }
+        return (try SessionCodec.enumValue(UInt32(word >> 5 & 3), "proto", record: record),
+                try SessionCodec.enumValue(UInt32(word >> 2 & 7), "TCP state", record: record),
+                try SessionCodec.enumValue(UInt32(word & 3), "timer", record: record))
+    }
+}
