@@ -1,0 +1,125 @@
+import CMnl
+
+/// Checks a datagram from a peer before it becomes a `JOOLD_ADD` (protocol doc 5.6):
+/// nothing on the UDP wire says which format it carries, and a 4.1.15 kernel
+/// installs F1 records as bogus sessions, while a 4.1.9 kernel crashes on F1
+/// records that lack a port.
+public struct DatagramValidator: Sendable {
+    /// What the local kernel speaks.
+    public let format: SessionFormat
+
+    public init(format: SessionFormat) {
+        self.format = format
+    }
+
+    /// Returns the number of records, or throws why the datagram must be dropped.
+    @discardableResult
+    public func validate(_ payload: [UInt8]) throws(DatagramRejection) -> Int {
+        guard !payload.isEmpty else { throw DatagramRejection(.empty, detail: "0 bytes") }
+        guard payload.count <= SessionDatagram.maxSize else {
+            throw DatagramRejection(.tooLarge, detail: "\(payload.count) bytes")
+        }
+        let size = format.recordSize
+        if payload.count >= 4, let other = otherFormat(recordLength: attributeHeader(payload, at: 0).length) {
+            throw DatagramRejection(.wrongFormat, record: 0,
+                                    detail: "first record is \(other.recordSize) bytes long (\(other)); expected \(format)")
+        }
+        guard payload.count % size == 0 else {
+            throw DatagramRejection(.notMultipleOfRecordSize, detail: "\(payload.count) bytes, records are \(size) bytes")
+        }
+        let count = payload.count / size
+        for index in 0..<count {
+            let offset = index * size
+            let length = attributeHeader(payload, at: offset).length
+            if length > payload.count - offset {
+                throw DatagramRejection(.truncatedRecord, record: index,
+                                        detail: "declares \(length) bytes, \(payload.count - offset) remain")
+            }
+            guard length == size else {
+                throw DatagramRejection(.wrongRecordLength, record: index, detail: "\(length) bytes, expected \(size)")
+            }
+            let record = Array(payload[offset..<offset + size])
+            switch format {
+            case .f1: try F1RecordValidator.validate(record, index: index)
+            case .f2, .f3: try validatePacked(record, index: index)
+            }
+        }
+        return count
+    }
+
+    /// The format whose record size `length` is, when that is not the expected one.
+    private func otherFormat(recordLength length: Int) -> SessionFormat? {
+        SessionFormat.allCases.first { $0 != format && $0.recordSize == length }
+    }
+
+    /// F2/F3: type 1 (flags masked) and a valid packed word at the end of the record.
+    private func validatePacked(_ record: [UInt8], index: Int) throws(DatagramRejection) {
+        let type = attributeHeader(record, at: 0).rawType
+        guard type & NetlinkConstants.attributeTypeMask == JoolNetlink.listEntry else {
+            throw DatagramRejection(.wrongRecordType, record: index, detail: "type 0x\(hex16(type)), expected 0x0001")
+        }
+        let word = UInt16(record[record.count - 2]) << 8 | UInt16(record[record.count - 1])
+        do {
+            _ = try PackedSessionWord.unpack(word, record: index)
+        } catch {
+            throw DatagramRejection(.fieldOutOfRange, record: index, detail: "packed word 0x\(hex16(word)): \(error)")
+        }
+    }
+}
+
+/// Facts and helpers about session datagrams.
+public enum SessionDatagram {
+    /// `JOOLD_MAX_PAYLOAD`: the real daemons' receive buffer; never send more.
+    public static let maxSize = 2048
+
+    /// Groups encoded records into datagram payloads of at most `maxRecords` records
+    /// and `maxBytes` bytes, keeping their order. Records are never split.
+    public static func pack(_ records: [[UInt8]], maxRecords: Int,
+                            maxBytes: Int = maxSize) throws(DatagramPackingError) -> [[UInt8]] {
+        guard maxRecords > 0 else { throw .invalidLimit(maxRecords: maxRecords) }
+        var datagrams: [[UInt8]] = []
+        var current: [UInt8] = []
+        var inCurrent = 0
+        for (index, record) in records.enumerated() {
+            guard record.count <= maxBytes else {
+                throw .recordTooLarge(index: index, size: record.count, maxBytes: maxBytes)
+            }
+            if inCurrent == maxRecords || current.count + record.count > maxBytes {
+                datagrams.append(current)
+                current = []
+                inCurrent = 0
+            }
+            current += record
+            inCurrent += 1
+        }
+        if inCurrent > 0 { datagrams.append(current) }
+        return datagrams
+    }
+}
+
+public enum DatagramPackingError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidLimit(maxRecords: Int)
+    case recordTooLarge(index: Int, size: Int, maxBytes: Int)
+
+    public var description: String {
+        switch self {
+        case let .invalidLimit(maxRecords):
+            return "records per datagram must be positive (got \(maxRecords))"
+        case let .recordTooLarge(index, size, maxBytes):
+            return "record \(index) is \(size) bytes, more than a datagram may carry (\(maxBytes))"
+        }
+    }
+}
+
+/// The `nla_len` and raw `nla_type` of the attribute header at `offset` (4-byte
+/// aligned, at least 4 bytes available), read with libmnl.
+func attributeHeader(_ bytes: [UInt8], at offset: Int) -> (length: Int, rawType: UInt16) {
+    bytes.withUnsafeBytes { raw in
+        let attribute = (raw.baseAddress! + offset).assumingMemoryBound(to: nlattr.self)
+        return (Int(mnl_attr_get_len(attribute)), attribute.pointee.nla_type)
+    }
+}
+
+func hex16(_ value: UInt16) -> String {
+    hex(UInt8(value >> 8)) + hex(UInt8(truncatingIfNeeded: value))
+}
