@@ -36,6 +36,18 @@ public enum NamespaceThread {
     }
 }
 
+extension NamespaceThread {
+    /// Runs `body` on a fresh pthread in the caller's namespace and waits for it;
+    /// for work that must own its thread (signal masks, event loops in tests).
+    static func runOnFreshThread<T>(_ body: () throws -> T) throws -> T {
+        try withoutActuallyEscaping(body) { body in
+            var result: Result<T, any Error>?
+            try ThreadTask { result = Result { try body() } }.runOnNewThreadAndWait(context: "fresh thread")
+            return try result!.get()
+        }
+    }
+}
+
 /// A closure boxed for pthread_create, which takes a C function and one pointer.
 private final class ThreadTask {
     let work: () -> Void
