@@ -1,0 +1,40 @@
+/// The stats JSON file: `{"address": "<addr>", "port": "<port>" or <port>}`.
+/// Defaults are those of `jool session proxy`: [::]:6401.
+public struct StatsSocketConfig: Equatable, Sendable {
+    public enum Key {
+        public static let address = "address"
+        public static let port = "port"
+        public static let all = [address, port]
+    }
+
+    public static let defaultAddress = "::"
+    public static let defaultPort: UInt16 = 6401
+
+    public var address: Configured<String>?
+    public var port: Configured<PortSpec>?
+
+    public init(address: Configured<String>? = nil, port: Configured<PortSpec>? = nil) {
+        self.address = address
+        self.port = port
+    }
+
+    public static func load(path: String) throws(ConfigurationError) -> StatsSocketConfig {
+        try StatsSocketConfig(ConfigObjectReader.load(path: path, knownKeys: Key.all))
+    }
+
+    public static func parse(_ text: String, path: String) throws(ConfigurationError) -> StatsSocketConfig {
+        try StatsSocketConfig(ConfigObjectReader(path: path, document: JSONValue.parse(text, path: path), knownKeys: Key.all))
+    }
+
+    private init(_ reader: ConfigObjectReader) throws(ConfigurationError) {
+        self.init(address: try reader.string(Key.address), port: try reader.port(Key.port))
+    }
+
+    /// The bind address (for getaddrinfo with AI_PASSIVE).
+    public var resolvedAddress: String { address?.value ?? Self.defaultAddress }
+
+    public func resolvedPort() throws(ConfigurationError) -> UInt16 {
+        guard let port else { return Self.defaultPort }
+        return try port.value.resolve(origin: port.origin)
+    }
+}
