@@ -1,3 +1,0 @@
-import Testing
-@testable import Shared
-@Test func placeholder() { #expect(Bool(true)) }

@@ -1,0 +1,18 @@
+# sync: sessions J creates (ICMP, UDP, TCP) appear identical in K.
+scenario_sync() {
+    topo_up
+    daemon_start J "$DAEMON_J" "$SYNC_FAMILY"
+    daemon_start K "$DAEMON_K" "$SYNC_FAMILY"
+    start_udp_echo_server
+    start_tcp_echo_server
+
+    in_ns n6 ping -6 -n -c 3 -i 0.2 -W 2 "$SERVER_VIA_NAT64" >/dev/null || setup_failed "ping from n6 through J"
+    check "K mirrors J's ICMP session" wait_for "K to mirror J's ICMP session" 10 k_mirrors_j icmp
+
+    udp_exchange || setup_failed "UDP exchange from n6 through J"
+    check "K mirrors J's UDP session" wait_for "K to mirror J's UDP session" 10 k_mirrors_j udp
+
+    tcp_client_start || setup_failed "TCP connection from n6 through J"
+    check "K mirrors J's TCP session" wait_for "K to mirror J's TCP session" 10 k_mirrors_j tcp
+    show_tables icmp udp tcp
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The real-kernel suite: builds the guest image if needed, then runs every scenario in
+# its own boot of the guest (Jool 4.1.9 kernel module, stock joold from jool-tools).
+#
+#   Tests/e2e/suite.sh [--only REGEX] [--list]
+#
+# Each case prints PASS or FAIL; the last line is "e2e: N passed, N failed". If the
+# package registry cannot be reached to build the image, the suite prints SKIPPED with
+# the reason and exits 0 without claiming any PASS. Any failed case exits 1.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+only=.
+list=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --only) only=$2; shift 2 ;;
+        --list) list=1; shift ;;
+        *) echo "suite.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+# The cases: SCENARIO DAEMON_J DAEMON_K FAMILY EXPECT.
+# "expect fail" is a negative control: the harness must be able to see a failure.
+cases=(
+    "sync stock stock 6 pass"
+    "sync stock stock 4 pass"
+    "failover stock stock 6 pass"
+    "failover stock stock 4 pass"
+    "sync stock none 6 fail"
+    "sync stock none 4 fail"
+)
+
+case_name() { printf '%s J=%s K=%s IPv%s' "$1" "$2" "$3" "$4"; }
+
+if [ $list = 1 ]; then
+    for c in "${cases[@]}"; do set -- $c; echo "$(case_name "$@") (expect $5)"; done
+    exit 0
+fi
+
+t0=$SECONDS
+bash "$here/vm/build-image.sh"
+rc=$?
+if [ $rc -eq 3 ]; then
+    echo "e2e: SKIPPED: the guest image could not be built because the package registry cannot be reached"
+    echo "e2e: SKIPPED: no real-kernel scenario ran; nothing here passed"
+    exit 0
+elif [ $rc -ne 0 ]; then
+    echo "e2e: FAIL: the guest image could not be built (build-image.sh exit $rc)"
+    exit 1
+fi
+echo "e2e: guest image ready in $((SECONDS - t0)) s"
+
+passed=0 failed=0 failed_names=()
+artifacts=${E2E_ARTIFACTS:-/tmp/joold-e2e-artifacts}
+for c in "${cases[@]}"; do
+    set -- $c
+    name=$(case_name "$@")
+    [[ $name =~ $only ]] || continue
+    echo "=== $name (expect $5)"
+    t=$SECONDS
+    bash "$here/vm/run.sh" --timeout 300 --artifacts "$artifacts/${name// /_}" -- \
+        env DAEMON_J="$2" DAEMON_K="$3" SYNC_FAMILY="$4" /project/Tests/e2e/guest-scenario.sh "$1"
+    rc=$?
+    dt=$((SECONDS - t))
+    if [ "$5" = pass ] && [ $rc -eq 0 ]; then
+        echo "PASS $name (${dt} s with boot)"; passed=$((passed + 1))
+    elif [ "$5" = fail ] && [ $rc -eq 1 ]; then
+        echo "PASS negative control: $name FAILed as it must (${dt} s with boot)"; passed=$((passed + 1))
+    else
+        echo "FAIL $name: scenario exit $rc, expected $5 (${dt} s with boot; guest logs in $artifacts)"
+        failed=$((failed + 1)); failed_names+=("$name")
+    fi
+done
+echo "e2e: total $((SECONDS - t0)) s"
+[ $failed -eq 0 ] || printf 'e2e: failed: %s\n' "${failed_names[@]}"
+echo "e2e: $passed passed, $failed failed"
+[ $failed -eq 0 ]
