@@ -69,10 +69,10 @@ import Testing
         let (calls, remaining) = try NamespaceThread.runOnFreshThread {
             let loop = try EventLoop()
             var first: [Int32] = [0, 0], second: [Int32] = [0, 0]
-            #expect(pipe(&first) == 0 && pipe(&second) == 0)
+            try check(pipe(&first) == 0 && pipe(&second) == 0, "pipe")
             defer { for fd in first + second { close(fd) } }
             // Both readable before the loop starts: one epoll_wait returns both.
-            #expect(write(first[1], "x", 1) == 1 && write(second[1], "y", 1) == 1)
+            try check(write(first[1], "x", 1) == 1 && write(second[1], "y", 1) == 1, "write")
             var calls: [String] = []
             try loop.register(fd: first[0], name: "first") {
                 calls.append("first")
@@ -125,7 +125,9 @@ import Testing
             try loop.scheduleTimer(name: "raise", after: .milliseconds(5)) {
                 let me = pthread_self()
                 for signal in [SIGHUP, SIGINT, SIGTERM] {
-                    #expect(pthread_kill(me, signal) == 0)
+                    let status = pthread_kill(me, signal)
+                    // A throw here is logged by the loop; the missing signal then fails the test.
+                    guard status == 0 else { throw SystemError("pthread_kill", errno: status, context: signalName(signal)) }
                 }
             }
             try loop.scheduleTimer(name: "watchdog", after: .seconds(5)) { watchdogFired = true; loop.stop() }

@@ -48,96 +48,98 @@ import Testing
 
     static let loopback6: [UInt8] = Array(repeating: 0, count: 15) + [1]
 
+    static func server(_ loop: EventLoop, _ address: String?, port: String = "0",
+                       _ provider: CountingProvider) throws -> StatsServer {
+        try StatsServer(address: address, port: port, loop: loop, logger: Logger(label: "test"), reply: provider.reply)
+    }
+
     @Test func dualStackWildcardAnswersIPv4AndIPv6WithTheProvidersBytes() throws {
-        try NetworkLab.with(pair: false) { lab in
+        let provider = CountingProvider()
+        let (families, port, overIPv4, overIPv6) = try NetworkLab.with(pair: false) { lab in
             try lab.inA {
                 let loop = try EventLoop()
-                let provider = CountingProvider()
-                let server = try StatsServer(address: "::", port: "0", loop: loop, logger: Logger(label: "test"),
-                                             reply: provider.reply)
-                #expect(server.boundAddresses.map(\.family) == [AF_INET6])
-                #expect(server.port != 0)
-
+                let server = try Self.server(loop, "::", provider)
                 let overIPv4 = try Self.ask(loop, SocketAddress(ipv4: [127, 0, 0, 1], port: server.port),
                                             payload: Array("\n".utf8))
-                #expect(overIPv4 == [CountingProvider().replyNumber(1)])
                 let overIPv6 = try Self.ask(loop, SocketAddress(ipv6: Self.loopback6, port: server.port), payload: [])
-                #expect(overIPv6 == [CountingProvider().replyNumber(2)])
-                #expect(provider.calls == 2)
+                return (server.boundAddresses.map(\.family), server.port, overIPv4, overIPv6)
             }
         }
+        #expect(families == [AF_INET6])
+        #expect(port != 0)
+        #expect(overIPv4 == [CountingProvider().replyNumber(1)])
+        #expect(overIPv6 == [CountingProvider().replyNumber(2)], "an empty query deserves an answer too")
+        #expect(provider.calls == 2)
     }
 
     @Test func wildcardOfBothFamiliesNeedsOnlyTheDualStackSocket() throws {
-        try NetworkLab.with(pair: false) { lab in
+        let (resolved, bound, overIPv4, overIPv6) = try NetworkLab.with(pair: false) { lab in
             try lab.inA {
                 let loop = try EventLoop()
-                let provider = CountingProvider()
-                // getaddrinfo(NULL, ...) yields both "::" and "0.0.0.0"...
                 let resolved = try AddressResolution.passiveUDP(host: nil, service: "0")
-                #expect(Set(resolved.map(\.description)) == ["[::]:0", "0.0.0.0:0"])
-                // ...of which the dual-stack "::" socket serves both.
-                let server = try StatsServer(address: nil, port: "0", loop: loop, logger: Logger(label: "test"),
-                                             reply: provider.reply)
-                #expect(server.boundAddresses.count == 1)
-                #expect(try Self.ask(loop, SocketAddress(ipv4: [127, 0, 0, 1], port: server.port), payload: [1]).count == 1)
-                #expect(try Self.ask(loop, SocketAddress(ipv6: Self.loopback6, port: server.port), payload: [1]).count == 1)
+                let server = try Self.server(loop, nil, CountingProvider())
+                return (resolved.map(\.description), server.boundAddresses.count,
+                        try Self.ask(loop, SocketAddress(ipv4: [127, 0, 0, 1], port: server.port), payload: [1]),
+                        try Self.ask(loop, SocketAddress(ipv6: Self.loopback6, port: server.port), payload: [1]))
             }
         }
+        // getaddrinfo(NULL, ...) yields both "::" and "0.0.0.0"...
+        #expect(Set(resolved) == ["[::]:0", "0.0.0.0:0"])
+        // ...of which the dual-stack "::" socket serves both.
+        #expect(bound == 1)
+        #expect(overIPv4.count == 1)
+        #expect(overIPv6.count == 1)
     }
 
     @Test func burstOfQueriesIsAnsweredInFull() throws {
-        try NetworkLab.with(pair: false) { lab in
+        let answers = try NetworkLab.with(pair: false) { lab in
             try lab.inA {
                 let loop = try EventLoop()
-                let provider = CountingProvider()
-                let server = try StatsServer(address: "127.0.0.1", port: "0", loop: loop, logger: Logger(label: "test"),
-                                             reply: provider.reply)
-                let answers = try Self.ask(loop, SocketAddress(ipv4: [127, 0, 0, 1], port: server.port),
-                                           payload: [0], queries: 150)
-                #expect(answers.count == 150)
-                #expect(Set(answers).count == 150)
+                let server = try Self.server(loop, "127.0.0.1", CountingProvider())
+                return try Self.ask(loop, SocketAddress(ipv4: [127, 0, 0, 1], port: server.port),
+                                    payload: [0], queries: 150)
             }
         }
+        #expect(answers.count == 150)
+        #expect(Set(answers).count == 150)
     }
 
     @Test func closedServerNoLongerAnswers() throws {
-        try NetworkLab.with(pair: false) { lab in
+        let provider = CountingProvider()
+        let (registered, answers) = try NetworkLab.with(pair: false) { lab in
             try lab.inA {
                 let loop = try EventLoop()
-                let provider = CountingProvider()
-                let server = try StatsServer(address: "127.0.0.1", port: "0", loop: loop, logger: Logger(label: "test"),
-                                             reply: provider.reply)
+                let server = try Self.server(loop, "127.0.0.1", provider)
                 let port = server.port
                 server.close()
-                #expect(loop.registeredDescriptorCount == 0)
-                let answers = try Self.ask(loop, SocketAddress(ipv4: [127, 0, 0, 1], port: port), payload: [0],
-                                           patience: .milliseconds(300))
-                #expect(answers.isEmpty)
-                #expect(provider.calls == 0)
+                return (loop.registeredDescriptorCount,
+                        try Self.ask(loop, SocketAddress(ipv4: [127, 0, 0, 1], port: port), payload: [0],
+                                     patience: .milliseconds(300)))
             }
         }
+        #expect(registered == 0)
+        #expect(answers.isEmpty)
+        #expect(provider.calls == 0)
     }
 
     @Test func failuresNameTheCallAndTheAddress() throws {
-        try NetworkLab.with(pair: false) { lab in
+        let (taken, conflict, registered, unknown) = try NetworkLab.with(pair: false) { lab in
             try lab.inA {
                 let loop = try EventLoop()
-                let first = try StatsServer(address: "::", port: "0", loop: loop, logger: Logger(label: "test")) { [] }
+                let first = try Self.server(loop, "::", CountingProvider())
                 let taken = String(first.port)
-                let conflict = #expect(throws: SystemError.self) {
-                    try StatsServer(address: "::", port: taken, loop: loop, logger: Logger(label: "test")) { [] }
-                }
-                #expect(conflict?.description == "bind([::]:\(taken)): Address already in use (errno 98)")
-                // The failed server left nothing registered behind.
-                #expect(loop.registeredDescriptorCount == 1)
-
-                let unknown = #expect(throws: AddressResolutionError.self) {
-                    try StatsServer(address: "::", port: "no-such-service", loop: loop, logger: Logger(label: "test")) { [] }
-                }
-                #expect(unknown?.description.hasPrefix("getaddrinfo(::, no-such-service): ") == true)
+                let conflict = caught { _ = try Self.server(loop, "::", port: taken, CountingProvider()) }
+                let registered = loop.registeredDescriptorCount
+                let unknown = caught { _ = try Self.server(loop, "::", port: "no-such-service", CountingProvider()) }
+                return (taken, conflict, registered, unknown)
             }
         }
+        #expect((conflict as? SystemError)?.description == "bind([::]:\(taken)): Address already in use (errno 98)",
+                "\(String(describing: conflict))")
+        // The failed server left nothing registered behind.
+        #expect(registered == 1)
+        #expect((unknown as? AddressResolutionError)?.description.hasPrefix("getaddrinfo(::, no-such-service): ") == true,
+                "\(String(describing: unknown))")
     }
 }
 
