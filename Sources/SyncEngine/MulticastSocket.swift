@@ -26,14 +26,15 @@ public final class MulticastSocket {
     public init(settings: NetSocketSettings, receiveBufferRequest: Int = 4 << 20, batchSize: Int = 32) throws {
         self.settings = settings
         group = try Self.groupAddress(settings)
-        let where_ = "multicast socket \(group)"
+        try Self.validateInterfaces(settings)
+        let context = "multicast socket \(group)"
         let family = settings.family == .ipv4 ? AF_INET : AF_INET6
-        fd = try SocketCalls.udpSocket(family: family, context: where_)
+        fd = try SocketCalls.udpSocket(family: family, context: context)
         do {
             if settings.reuseAddress {
-                try SocketCalls.setOption(fd, SOL_SOCKET, SO_REUSEADDR, Int32(1), name: "SO_REUSEADDR", context: where_)
+                try SocketCalls.setOption(fd, SOL_SOCKET, SO_REUSEADDR, Int32(1), name: "SO_REUSEADDR", context: context)
             }
-            receiveBufferBytes = try SocketCalls.growReceiveBuffer(fd, to: receiveBufferRequest, context: where_)
+            receiveBufferBytes = try SocketCalls.growReceiveBuffer(fd, to: receiveBufferRequest, context: context)
             try SocketCalls.bind(fd, to: group)
             switch settings.family {
             case .ipv4: try Self.configureIPv4(fd, settings)
@@ -43,7 +44,7 @@ public final class MulticastSocket {
             Glibc.close(fd)
             throw error
         }
-        receiver = DatagramBatchReceiver(batchSize: batchSize, bufferSize: Self.maxPayload)
+        receiver = DatagramBatchReceiver(batchSize: max(1, batchSize), bufferSize: Self.maxPayload)
     }
 
     deinit { close() }
@@ -54,12 +55,18 @@ public final class MulticastSocket {
         Glibc.close(fd)
     }
 
+    /// After close() the descriptor number may already belong to someone else.
+    private func ensureOpen(_ call: String) throws {
+        if closed { throw SystemError(call, errno: EBADF, context: "closed multicast socket \(group)") }
+    }
+
     /// Sends one datagram to the group. Refuses payloads over `maxPayload`.
     /// A full socket buffer surfaces as a SystemError with errno EAGAIN.
     public func send(_ payload: UnsafeRawBufferPointer) throws {
         guard payload.count <= Self.maxPayload else {
             throw MulticastSocketError.payloadTooLarge(size: payload.count, limit: Self.maxPayload)
         }
+        try ensureOpen("sendto")
         var sent: Int
         repeat {
             sent = group.withSockAddr { address, length in
@@ -78,6 +85,7 @@ public final class MulticastSocket {
     /// Returns the number of datagrams; 0 if nothing was waiting.
     @discardableResult
     public func receive(maxBatches: Int = 8, _ handler: (ReceivedDatagram) -> Void) throws -> Int {
+        try ensureOpen("recvmmsg")
         var total = 0
         for _ in 0..<max(1, maxBatches) {
             let count = try receiver.receive(from: fd, context: "multicast socket \(group)", handler)
@@ -88,6 +96,21 @@ public final class MulticastSocket {
     }
 
     // MARK: - Recipe steps
+
+    /// Interfaces the family cannot use; checked before any socket exists.
+    private static func validateInterfaces(_ settings: NetSocketSettings) throws {
+        for (role, interface) in [("in", settings.inInterface), ("out", settings.outInterface)] {
+            guard case .ipv4Address(let address)? = interface else { continue }
+            if settings.family == .ipv6 {
+                throw MulticastSocketError.interfaceFamilyMismatch(
+                    "\(role) interface \(dotted(address)) is an IPv4 address; IPv6 group \(settings.display) needs an interface name")
+            }
+            if address.count != 4 {
+                throw MulticastSocketError.interfaceFamilyMismatch(
+                    "\(role) interface address of \(address.count) bytes for IPv4 group \(settings.display)")
+            }
+        }
+    }
 
     private static func groupAddress(_ settings: NetSocketSettings) throws -> SocketAddress {
         switch (settings.family, settings.groupAddress.count) {
@@ -146,17 +169,12 @@ public final class MulticastSocket {
 
     private static func configureIPv6(_ fd: Int32, _ settings: NetSocketSettings) throws {
         let groupText = settings.display
-        func index(of interface: NetSocketSettings.Interface?, _ role: String) throws -> (UInt32, String) {
-            switch interface {
-            case nil: return (0, "any interface")
-            case .index(let index, let name)?: return (index, "\(name) (index \(index))")
-            case .ipv4Address(let address)?:
-                throw MulticastSocketError.interfaceFamilyMismatch(
-                    "\(role) interface \(dotted(address)) is an IPv4 address; IPv6 group \(groupText) needs an interface name")
-            }
+        func index(of interface: NetSocketSettings.Interface?) -> (UInt32, String) {
+            guard case .index(let index, let name)? = interface else { return (0, "any interface") }
+            return (index, "\(name) (index \(index))")
         }
-        let (inIndex, inName) = try index(of: settings.inInterface, "in")
-        let (outIndex, outName) = try index(of: settings.outInterface, "out")
+        let (inIndex, inName) = index(of: settings.inInterface)
+        let (outIndex, outName) = index(of: settings.outInterface)
 
         var request = ipv6_mreq()
         withUnsafeMutableBytes(of: &request.ipv6mr_multiaddr) { $0.copyBytes(from: settings.groupAddress) }

@@ -198,3 +198,20 @@ import Testing
         }
     }
 }
+
+/// Settings that cannot work are refused with a typed error, without touching the network.
+@Suite struct MulticastSocketSettingsTests {
+    @Test func malformedSettingsAreRefusedNotFatal() {
+        let shortGroup = NetSocketSettings(family: .ipv6, groupAddress: [0xff, 0x08], port: 6464, display: "ff08::?")
+        #expect(throws: MulticastSocketError.malformedGroupAddress("ff08::?")) {
+            try MulticastSocket(settings: shortGroup)
+        }
+        let longInterface = NetSocketSettings(family: .ipv4, groupAddress: [233, 252, 0, 64], port: 6464,
+                                              inInterface: .ipv4Address([192, 0, 2, 1, 7]), display: "233.252.0.64:6464")
+        #expect(throws: MulticastSocketError.self) { try MulticastSocket(settings: longInterface) }
+        let ipv4InterfaceForIPv6 = NetSocketSettings(family: .ipv6, groupAddress: MulticastSocketTests.ipv6Group,
+                                                     port: 6464, outInterface: .ipv4Address([192, 0, 2, 1]),
+                                                     display: "[ff08::db8:64:64]:6464")
+        #expect(throws: MulticastSocketError.self) { try MulticastSocket(settings: ipv4InterfaceForIPv6) }
+    }
+}
