@@ -42,6 +42,11 @@ import Testing
         zeroLength[0] = 0
         #expect(NetlinkMessage.split(zeroLength).error == .badMessageLength(offset: 0, declaredLength: 0))
         #expect(NetlinkMessage.split([]).messages.isEmpty && NetlinkMessage.split([]).error == nil)
+        // libmnl's mnl_nlmsg_ok casts nlmsg_len to int: 0xfffffff0 must not pass as "fits".
+        var huge = appendixA2
+        huge.replaceSubrange(0..<4, with: [0xf0, 0xff, 0xff, 0xff])
+        #expect(NetlinkMessage.split(huge).messages.isEmpty)
+        #expect(NetlinkMessage.split(huge).error == .truncatedMessage(offset: 0, declaredLength: 0xffff_fff0, available: 92))
     }
 
     @Test func toleratesAMissingFinalPadding() throws {

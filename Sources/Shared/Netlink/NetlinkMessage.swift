@@ -32,7 +32,8 @@ public struct NetlinkMessage: Equatable, Sendable {
             var messages: [NetlinkMessage] = []
             var header = base.assumingMemoryBound(to: nlmsghdr.self)
             var remaining = Int32(clamping: raw.count)
-            while mnl_nlmsg_ok(header, remaining) {
+            // mnl_nlmsg_ok casts nlmsg_len to int, so lengths above 2^31 would pass it.
+            while mnl_nlmsg_ok(header, remaining), header.pointee.nlmsg_len <= UInt32(remaining) {
                 messages.append(NetlinkMessage(copying: header))
                 let advance = (Int(header.pointee.nlmsg_len) + 3) & ~3
                 guard Int(remaining) > advance else { return (messages, nil) }
