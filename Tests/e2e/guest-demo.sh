@@ -6,7 +6,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/topology.sh"
 : "${DAEMON_J:=ours}" "${DAEMON_K:=ours}" "${SYNC_FAMILY:=6}"
 
-echo "Jool $(cat /sys/module/jool/version 2>/dev/null || modprobe jool && cat /sys/module/jool/version) on Linux $(uname -r)"
+modprobe jool
+echo "Real Jool $(cat /sys/module/jool/version) kernel module on Linux $(uname -r), in a QEMU guest"
 topo_up
 echo "Sync daemons: $(daemon_describe)"
 daemon_start J "$DAEMON_J" "$SYNC_FAMILY"
@@ -24,9 +25,9 @@ side_by_side() {
     local p=$1
     echo
     echo "=== $p sessions ==="
-    pr -m -t -w 150 \
-        <(echo "J (active translator)"; in_ns J jool session display "--$p" --numeric) \
-        <(echo "K (backup, learned through sync)"; in_ns K jool session display "--$p" --numeric)
+    pr -m -t -w 140 \
+        <(echo "J (active translator)"; in_ns J jool session display "--$p" --numeric | expand) \
+        <(echo "K (backup, learned through sync)"; in_ns K jool session display "--$p" --numeric | expand) | expand
 }
 for p in icmp udp tcp; do side_by_side "$p"; done
 echo
