@@ -69,6 +69,17 @@ import Testing
         #expect(config.resolvedAddress == "::")
     }
 
+    @Test func commandLineOverrides() throws {
+        let file = try StatsSocketConfig.parse(#"{"address": "127.0.0.1", "port": 45678}"#, path: "stats.json")
+        let overridden = try file.applying(address: "::1", port: "7000")
+        #expect(overridden.resolvedAddress == "::1")
+        #expect(try overridden.resolvedPort() == 7000)
+        #expect(overridden.port?.origin == .option("--stats.port"))
+        #expect(try file.applying() == file)
+        #expect(throws: ConfigurationError.self) { try file.applying(port: "99999") }
+        #expect(maxDatagramSize == 2048)
+    }
+
     @Test func errors() {
         for (json, key) in [(#"{"port": 0}"#, "port"), (#"{"port": true}"#, "port"), (#"{"address": 1}"#, "address"),
                             (#"{"adress": "::"}"#, "adress")] {

@@ -49,6 +49,7 @@ struct TemporaryFile {
 }
 
 /// Runs `body` with a temporary file holding `contents`.
+@discardableResult
 func withTemporaryFile<R>(_ contents: String, name: String = "config.json", _ body: (String) throws -> R) rethrows -> R {
     let file = TemporaryFile(contents, name: name)
     defer { file.cleanup() }

@@ -30,6 +30,19 @@ public struct StatsSocketConfig: Equatable, Sendable {
         self.init(address: try reader.string(Key.address), port: try reader.port(Key.port))
     }
 
+    /// Command-line values replace file values.
+    public func applying(address: String? = nil, port: String? = nil,
+                         addressOption: String = "--stats.addr",
+                         portOption: String = "--stats.port") throws(ConfigurationError) -> StatsSocketConfig {
+        var result = self
+        if let address { result.address = Configured(address, from: .option(addressOption)) }
+        if let port {
+            let origin = ValueOrigin.option(portOption)
+            result.port = Configured(try PortSpec(parsing: port, origin: origin), from: origin)
+        }
+        return result
+    }
+
     /// The bind address (for getaddrinfo with AI_PASSIVE).
     public var resolvedAddress: String { address?.value ?? Self.defaultAddress }
 

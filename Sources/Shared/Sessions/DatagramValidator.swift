@@ -67,10 +67,12 @@ public struct DatagramValidator: Sendable {
     }
 }
 
+/// `JOOLD_MAX_PAYLOAD`: the real daemons' receive buffer; never send a larger datagram.
+public let maxDatagramSize = 2048
+
 /// Facts and helpers about session datagrams.
 public enum SessionDatagram {
-    /// `JOOLD_MAX_PAYLOAD`: the real daemons' receive buffer; never send more.
-    public static let maxSize = 2048
+    public static let maxSize = maxDatagramSize
 
     /// Groups encoded records into datagram payloads of at most `maxRecords` records
     /// and `maxBytes` bytes, keeping their order. Records are never split.
