@@ -6,6 +6,7 @@ import Testing
         #expect(JoolVersion(parsing: "4.1.9.0\n") == JoolVersion(major: 4, minor: 1, revision: 9, dev: 0))
         #expect(JoolVersion(parsing: "4.1.15.0") == .v4_1_15)
         #expect(JoolVersion(parsing: "4.1.9") == .v4_1_9)
+        #expect(JoolVersion(parsing: "4.1.9.0\r\n") == .v4_1_9)
         #expect(JoolVersion(parsing: " 4.1.12.3 ") == JoolVersion(major: 4, minor: 1, revision: 12, dev: 3))
     }
 

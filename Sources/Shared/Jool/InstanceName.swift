@@ -43,8 +43,3 @@ public enum InstanceNameError: Error, Equatable, Sendable, CustomStringConvertib
         }
     }
 }
-
-func hex(_ byte: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-}

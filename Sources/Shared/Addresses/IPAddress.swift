@@ -42,6 +42,19 @@ public struct IPv6Address: Equatable, Hashable, Sendable, CustomStringConvertibl
     public var description: String { networkToPresentation(family: AF_INET6, bytes) }
 }
 
+/// An IPv6 prefix (pool6).
+public struct IPv6Prefix: Equatable, Sendable, CustomStringConvertible {
+    public var address: IPv6Address
+    public var length: UInt8
+
+    public init(address: IPv6Address, length: UInt8) {
+        self.address = address
+        self.length = length
+    }
+
+    public var description: String { "\(address)/\(length)" }
+}
+
 private func presentationToNetwork(family: Int32, _ text: String, size: Int) -> [UInt8]? {
     var bytes = [UInt8](repeating: 0, count: size)
     let result = bytes.withUnsafeMutableBytes { raw in
