@@ -24,12 +24,15 @@ let package = Package(
             "Shared", "CShim", "CMnl",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Drop-in replacement for the stock joold command line.
-        .executableTarget(name: "joold", dependencies: [
+        // The stock joold command line (both forms) turned into a WorkerConfiguration.
+        .target(name: "JooldCommandLine", dependencies: [
             "SyncEngine", "Shared",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Drop-in replacement for the stock joold.
+        .executableTarget(name: "joold", dependencies: ["JooldCommandLine", "SyncEngine"]),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Shared"]),
+        .testTarget(name: "JooldCommandLineTests", dependencies: ["JooldCommandLine", "SyncEngine", "Shared"]),
     ]
 )
