@@ -26,9 +26,12 @@ public struct JoolRequestBuilder: Sendable {
         start(.jooldAdvertise, sequence: sequence).bytes()
     }
 
-    /// `JNLOP_INSTANCE_HELLO`: header only (the explicit name matters here).
-    public func instanceHello(sequence: UInt32) -> [UInt8] {
-        start(.instanceHello, sequence: sequence).bytes()
+    /// `JNLOP_INSTANCE_HELLO`: header only (the explicit name matters here). The kernel
+    /// looks the name up among instances of `translatorType` only, so asking with SIIT
+    /// tells "no such instance" from "a SIIT instance of that name".
+    public func instanceHello(sequence: UInt32,
+                              translatorType: UInt8 = JoolNetlink.TranslatorType.nat64) -> [UInt8] {
+        start(.instanceHello, sequence: sequence, translatorType: translatorType).bytes()
     }
 
     /// `JNLOP_GLOBAL_FOREACH`, optionally continuing after global id `offset`.
@@ -77,11 +80,14 @@ public struct JoolRequestBuilder: Sendable {
         return writer.bytes()
     }
 
-    private func start(_ command: JoolNetlink.Command, sequence: UInt32) -> NetlinkMessageWriter {
+    private func start(_ command: JoolNetlink.Command, sequence: UInt32,
+                       translatorType: UInt8 = JoolNetlink.TranslatorType.nat64) -> NetlinkMessageWriter {
         var writer = NetlinkMessageWriter(type: familyID, flags: NetlinkConstants.flagRequest,
                                           sequence: sequence, portID: portID)
         writer.putGenericHeader(command: command.rawValue, version: JoolNetlink.requestGenlVersion)
-        writer.putExtraHeader(JoolHeader(request: instance, version: version).encoded())
+        var header = JoolHeader(request: instance, version: version)
+        header.translatorType = translatorType
+        writer.putExtraHeader(header.encoded())
         return writer
     }
 }

@@ -1,0 +1,217 @@
+import Glibc
+import Logging
+import Shared
+
+/// The relay of one Jool instance: session packets from the kernel go to the peers as
+/// UDP datagrams (and are ACKed), datagrams from the peers go to the kernel as
+/// JOOLD_ADD after validation. Runs on one event loop; knows no netlink bytes itself.
+public final class SyncWorker {
+    public let configuration: WorkerConfiguration
+    public let link: KernelLink
+    public let version: JoolVersion
+    public private(set) var requests: JoolRequestBuilder
+    public private(set) var counters = JooldCounters()
+    public private(set) var extra = ExtraCounters()
+    private let validator: DatagramValidator
+    private var network: MulticastSocket?
+    private let logger: Logger
+    private var limiter = RateLimiter(limit: 5, interval: .seconds(60))
+    /// Where sessions go when the network side is disabled (CSV lines).
+    private let sessionOutput: (String) -> Void
+
+    /// Opens the multicast socket (if configured). The kernel link must have resolved
+    /// the family already.
+    public init(configuration: WorkerConfiguration, link: KernelLink, version: JoolVersion,
+                logger: Logger, sessionOutput: @escaping (String) -> Void = { print($0) }) throws {
+        guard let family = link.family else { throw KernelLinkError.moduleNotLoaded }
+        self.configuration = configuration
+        self.link = link
+        self.version = version
+        self.logger = logger
+        self.sessionOutput = sessionOutput
+        requests = JoolRequestBuilder(familyID: family.id, portID: link.channel.portID,
+                                      instance: configuration.instance, version: version)
+        validator = DatagramValidator(format: version.sessionFormat)
+        if let settings = configuration.network {
+            network = try MulticastSocket(settings: settings)
+        }
+    }
+
+    public var multicastGroup: SocketAddress? { network?.group }
+
+    /// Subscribes to the kernel's session packets and starts relaying.
+    public func attach(to loop: EventLoop) throws {
+        try link.joinSessionGroup()
+        try loop.register(fd: link.channel.fd, name: "kernel (instance \(configuration.instance))") { [unowned self] in
+            try kernelReadable()
+        }
+        if let network {
+            try loop.register(fd: network.fd, name: "network \(network.group)") { [unowned self] in
+                try networkReadable()
+            }
+        }
+    }
+
+    public func close() {
+        network?.close()
+        link.close()
+    }
+
+    /// After a module reload the family id changes; requests must follow it.
+    func familyChanged(to family: GenericFamilyInfo) {
+        requests.familyID = family.id
+    }
+
+    // MARK: - Kernel to network
+
+    func kernelReadable() throws {
+        let report = try link.drain { handleKernelMessage($0) }
+        if report.overruns > 0 {
+            extra.netlinkOverruns &+= UInt64(report.overruns)
+            warn("overrun", "netlink receive buffer overrun: the kernel dropped session packets for us (\(report.overruns) time(s))")
+            // The kernel may be waiting for the ACK of a packet we never saw.
+            sendAck()
+        }
+        if report.truncations > 0 {
+            extra.truncatedNetlinkReceptions &+= UInt64(report.truncations)
+            warn("nl-truncated", "a kernel message was larger than the \(KernelLink.receiveBufferSize)-byte buffer and was lost")
+            sendAck()
+        }
+        for problem in report.malformed {
+            warn("nl-malformed", "unparsable bytes from the kernel: \(problem)")
+        }
+    }
+
+    func handleKernelMessage(_ message: NetlinkMessage) {
+        // Kernel multicasts carry sequence 0 and port 0; anything else answers a request.
+        if message.sequence != 0 || message.portID != 0 {
+            handleReply(message)
+            return
+        }
+        extra.kernelMessagesReceived &+= 1
+        do {
+            let packet = try KernelSessionPacket(decoding: message, expecting: version, instance: configuration.instance)
+            relayToNetwork(packet.payload)
+            sendAck()
+        } catch {
+            switch error {
+            case .otherInstance:
+                extra.kernelMessagesIgnored &+= 1
+            case let .errorReply(kernelError):
+                countKernelError(kernelError)
+            case .notJool:
+                extra.kernelMessagesIgnored &+= 1
+            case .malformed, .invalidHeader, .missingSessionContainer:
+                warn("bad-kernel-packet", "dropped a session packet from the kernel: \(error)")
+                if error.warrantsAck { sendAck() }
+            }
+        }
+    }
+
+    /// Answers to ADD and ACK come only when they failed; never ACK those (the stock
+    /// daemon does, and loops: error, ACK, error...).
+    private func handleReply(_ message: NetlinkMessage) {
+        if message.isError {
+            if let report = try? message.errorReport(), let kernelError = report.kernelError {
+                countKernelError(kernelError)
+            }
+            return
+        }
+        if let reply = try? JoolMessage(message), let kernelError = try? reply.kernelError() {
+            countKernelError(kernelError)
+        }
+    }
+
+    private func countKernelError(_ error: KernelError) {
+        extra.kernelErrors &+= 1
+        warn("kernel-error-\(error.code)", "instance '\(configuration.instance)': \(error)")
+    }
+
+    private func relayToNetwork(_ payload: [UInt8]) {
+        guard let network else {
+            printSessions(payload)
+            return
+        }
+        for datagram in datagrams(for: payload) {
+            do {
+                try network.send(datagram)
+                counters.countNetworkSent(bytes: datagram.count)
+            } catch {
+                extra.sendFailures &+= 1
+                warn("net-send", "cannot send \(datagram.count) bytes to \(network.group): \(error)")
+            }
+        }
+    }
+
+    /// One datagram per kernel packet, as the stock daemon does; a packet too large for
+    /// the peers' 2048-byte buffers is cut between whole records.
+    private func datagrams(for payload: [UInt8]) -> [[UInt8]] {
+        guard payload.count > SessionDatagram.maxSize else { return [payload] }
+        let size = version.sessionFormat.recordSize
+        guard payload.count % size == 0 else {
+            warn("oversized-packet", "a \(payload.count)-byte session packet from the kernel is not a whole number of \(size)-byte records; dropped")
+            extra.sendFailures &+= 1
+            return []
+        }
+        let records = stride(from: 0, to: payload.count, by: size).map { Array(payload[$0..<$0 + size]) }
+        return (try? SessionDatagram.pack(records, maxRecords: records.count)) ?? []
+    }
+
+    private func printSessions(_ payload: [UInt8]) {
+        do {
+            for session in try SessionCodec.decode(payload, format: version.sessionFormat) {
+                sessionOutput(SessionCSV.line(session))
+            }
+        } catch {
+            warn("decode", "cannot decode a session packet from the kernel: \(error)")
+        }
+    }
+
+    func sendAck() {
+        do {
+            try link.send(requests.ack(sequence: link.nextSequence()))
+            extra.acksSent &+= 1
+        } catch {
+            extra.sendFailures &+= 1
+            warn("ack", "cannot ACK the kernel: \(error)")
+        }
+    }
+
+    // MARK: - Network to kernel
+
+    func networkReadable() throws {
+        guard let network else { return }
+        try network.receive { handleDatagram($0) }
+    }
+
+    func handleDatagram(_ datagram: ReceivedDatagram) {
+        counters.countNetworkReceived(bytes: datagram.wireLength)
+        let sender = datagram.sender.map { "\($0)" } ?? "unknown sender"
+        if datagram.truncated {
+            extra.truncatedDatagrams &+= 1
+            warn("truncated", "dropped a \(datagram.wireLength)-byte datagram from \(sender): larger than \(MulticastSocket.maxPayload) bytes")
+            return
+        }
+        let payload = Array(datagram.payload)
+        do {
+            _ = try validator.validate(payload)
+        } catch {
+            extra.countRejection(error.reason)
+            warn("rejected-\(error.reason.shortName)", "dropped a \(payload.count)-byte datagram from \(sender): \(error)")
+            return
+        }
+        do {
+            try link.send(try requests.add(sequence: link.nextSequence(), sessionEntries: payload))
+            counters.countKernelAdd(bytes: payload.count)
+        } catch {
+            extra.sendFailures &+= 1
+            warn("add", "cannot hand \(payload.count) bytes of sessions from \(sender) to the kernel: \(error)")
+        }
+    }
+
+    // MARK: - Logging
+
+    private func warn(_ key: String, _ message: String) {
+        limiter.log(logger, .warning, key: key, message)
+    }
+}
