@@ -31,8 +31,11 @@ let package = Package(
         ]),
         // Drop-in replacement for the stock joold.
         .executableTarget(name: "joold", dependencies: ["JooldCommandLine", "SyncEngine"]),
+        // A stand-in for the Jool kernel module (its netlink bytes over a Unix socket),
+        // for host tests and benchmarks.
+        .target(name: "JoolSimulator", dependencies: ["Shared"]),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Shared"]),
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Shared", "JoolSimulator"]),
         .testTarget(name: "JooldCommandLineTests", dependencies: ["JooldCommandLine", "SyncEngine", "Shared"]),
     ]
 )

@@ -1,0 +1,224 @@
+import Foundation
+import Glibc
+import Shared
+import Synchronization
+
+/// A stand-in for the Jool kernel module for host tests and benchmarks, where no module
+/// can be loaded: it listens on a Unix SOCK_SEQPACKET socket (a worker connects to it
+/// when JOOLD_TEST_KERNEL_SOCKET names it) and speaks the same netlink bytes as Jool:
+/// nlctrl family lookup, INSTANCE_HELLO, GLOBAL_FOREACH/UPDATE, JOOLD_ADD/ACK/ADVERTISE,
+/// and session multicasts. It records every request so tests can assert exact bytes.
+public final class SimulatedJool: Sendable {
+    public struct Instance: Equatable, Sendable {
+        public var name: String
+        public var isNAT64: Bool
+        public var ssEnabled: Bool
+        public init(name: String = "default", isNAT64: Bool = true, ssEnabled: Bool = true) {
+            self.name = name
+            self.isNAT64 = isNAT64
+            self.ssEnabled = ssEnabled
+        }
+    }
+
+    /// A JOOLD_ADD as the kernel received it.
+    public struct ReceivedAdd: Equatable, Sendable {
+        public var instance: String
+        /// The session container's payload (what the peer's kernel multicast).
+        public var payload: [UInt8]
+        /// The whole netlink message.
+        public var message: [UInt8]
+    }
+
+    /// What the simulated kernel has seen so far.
+    public struct Record: Sendable {
+        public var requests: [[UInt8]] = []
+        public var adds: [ReceivedAdd] = []
+        public var acks = 0
+        public var advertisements = 0
+        /// Requests the real kernel would have mishandled (e.g. ADD without container).
+        public var violations: [String] = []
+        public var connections = 0
+    }
+
+    private struct State: Sendable {
+        var instances: [Instance]
+        var moduleLoaded = true
+        var record = Record()
+        var clients: [Int32] = []
+    }
+
+    public let path: String
+    public let version: JoolVersion
+    private let state: Mutex<State>
+    private let listener: Int32
+    private let wake: (read: Int32, write: Int32)
+
+    public init(path: String, version: JoolVersion = .v4_1_9, instances: [Instance] = [Instance()]) throws {
+        self.path = path
+        self.version = version
+        state = Mutex(State(instances: instances))
+        unlink(path)
+        listener = try Self.listen(at: path)
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else { throw SimulatorError("pipe2: \(String(cString: strerror(errno)))") }
+        pipeFDs.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }   // spawned workers must not inherit them
+        wake = (pipeFDs[0], pipeFDs[1])
+        let thread = Thread { [self] in serve() }
+        thread.name = "simulated jool"
+        thread.start()
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Ends the serving thread and closes every connection.
+    public func stop() {
+        var byte: UInt8 = 1
+        _ = write(wake.write, &byte, 1)
+    }
+
+    // MARK: - What tests change and observe
+
+    public var record: Record { state.withLock { $0.record } }
+
+    public func update(_ body: (inout [Instance]) -> Void) { state.withLock { body(&$0.instances) } }
+
+    public func setModuleLoaded(_ loaded: Bool) { state.withLock { $0.moduleLoaded = loaded } }
+
+    /// Multicasts a session packet to every connected worker, as the kernel does.
+    public func multicast(payload: [UInt8], instance: String = "default") {
+        sendToAll(KernelMessages.sessionMulticast(instance: instance, version: version, payload: payload))
+    }
+
+    /// Sends arbitrary bytes as if the kernel had (hostile-kernel tests).
+    public func sendToAll(_ message: [UInt8]) {
+        let clients = state.withLock { $0.clients }
+        for fd in clients {
+            _ = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+    }
+
+    /// Polls `condition` on the record until it holds or `timeout` passes.
+    @discardableResult
+    public func wait(timeout: Duration = .seconds(5), until condition: (Record) -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(record) { return true }
+            usleep(2000)
+        }
+        return condition(record)
+    }
+
+    // MARK: - Serving
+
+    private func serve() {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        serving: while true {
+            let clients = state.withLock { $0.clients }
+            var fds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            fds += clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), -1) >= 0 || errno == EINTR else { break }
+            if fds[0].revents != 0 { break serving }
+            if fds[1].revents & Int16(POLLIN) != 0 { accept() }
+            for entry in fds.dropFirst(2) where entry.revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { recv(entry.fd, $0.baseAddress, $0.count, 0) }
+                if count <= 0 {
+                    disconnect(entry.fd)
+                    continue
+                }
+                for message in NetlinkMessage.split(Array(buffer[0..<count])).messages {
+                    if let answer = handle(message) {
+                        _ = answer.withUnsafeBytes { send(entry.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    }
+                }
+            }
+        }
+        let clients = state.withLock { state in
+            defer { state.clients = [] }
+            return state.clients
+        }
+        clients.forEach { _ = close($0) }
+        close(listener)
+        close(wake.read)
+        close(wake.write)
+        unlink(path)
+    }
+
+    private func accept() {
+        let fd = Glibc.accept(listener, nil, nil)
+        guard fd >= 0 else { return }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        state.withLock {
+            $0.clients.append(fd)
+            $0.record.connections += 1
+        }
+    }
+
+    private func disconnect(_ fd: Int32) {
+        state.withLock { $0.clients.removeAll { $0 == fd } }
+        close(fd)
+    }
+
+    /// The kernel's answer to one request, or nil when it sends none.
+    private func handle(_ message: NetlinkMessage) -> [UInt8]? {
+        let loaded = state.withLock { state in
+            state.record.requests.append(message.bytes)
+            return state.moduleLoaded
+        }
+        if message.type == NetlinkController.id {
+            return loaded ? KernelMessages.newFamily(to: message) : KernelMessages.netlinkError(ENOENT, to: message)
+        }
+        guard loaded, message.type == KernelMessages.familyID else {
+            return KernelMessages.netlinkError(ENOENT, to: message)
+        }
+        guard message.flags & NetlinkConstants.flagRequest != 0 else { return nil }
+        guard message.payload.count >= NetlinkConstants.genlHeaderSize + JoolNetlink.headerSize,
+              let jool = try? JoolMessage(message) else {
+            return KernelMessages.netlinkError(EINVAL, to: message)
+        }
+        let header = Array(message.payload[NetlinkConstants.genlHeaderSize..<NetlinkConstants.genlHeaderSize + JoolNetlink.headerSize])
+        return JoolRequestHandler(simulator: self, message: message, jool: jool, header: header).answer()
+    }
+
+    // Used by JoolRequestHandler.
+    func instance(named name: String, nat64: Bool) -> Instance? {
+        let wanted = name.isEmpty ? JoolNetlink.defaultInstanceName : name
+        return state.withLock { $0.instances.first { $0.name == wanted && $0.isNAT64 == nat64 } }
+    }
+
+    func setSSEnabled(_ enabled: Bool, instance: String) {
+        state.withLock { state in
+            if let index = state.instances.firstIndex(where: { $0.name == instance }) {
+                state.instances[index].ssEnabled = enabled
+            }
+        }
+    }
+
+    func note(_ body: (inout Record) -> Void) { state.withLock { body(&$0.record) } }
+
+    private static func listen(at path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SimulatorError("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, 16) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw SimulatorError("bind/listen \(path): \(reason)")
+        }
+        return fd
+    }
+}
+
+public struct SimulatorError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
