@@ -22,7 +22,7 @@ public final class SyncWorker {
     /// Opens the multicast socket (if configured). The kernel link must have resolved
     /// the family already.
     public init(configuration: WorkerConfiguration, link: KernelLink, version: JoolVersion,
-                logger: Logger, sessionOutput: @escaping (String) -> Void = { print($0) }) throws {
+                logger: Logger, sessionOutput: @escaping (String) -> Void = { writeAll(STDOUT_FILENO, $0 + "\n") }) throws {
         guard let family = link.family else { throw KernelLinkError.moduleNotLoaded }
         self.configuration = configuration
         self.link = link
