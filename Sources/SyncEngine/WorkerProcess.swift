@@ -50,7 +50,8 @@ public enum WorkerProcess {
         }
         statsServer?.close()
         worker.close()
-        logger.notice("stopped")
+        let counters = (worker.counters.namedValues + worker.extra.namedValues).map { "\($0.name)=\($0.value)" }
+        logger.notice("stopped; counters: \(counters.joined(separator: " "))")
         return 0
     }
 

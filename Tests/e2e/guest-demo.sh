@@ -5,13 +5,18 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/topology.sh"
 : "${DAEMON_J:=ours}" "${DAEMON_K:=ours}" "${SYNC_FAMILY:=6}"
+setup_failed() {
+    echo "demo failed: $*"
+    for n in J K; do [ -s "$STATE/$n/daemon.log" ] && { echo "$n daemon output:"; tail -n 20 "$STATE/$n/daemon.log"; }; done
+    exit 1
+}
 
 modprobe jool
 echo "Real Jool $(cat /sys/module/jool/version) kernel module on Linux $(uname -r), in a QEMU guest"
 topo_up
 echo "Sync daemons: $(daemon_describe)"
-daemon_start J "$DAEMON_J" "$SYNC_FAMILY"
-daemon_start K "$DAEMON_K" "$SYNC_FAMILY"
+daemon_start J "$DAEMON_J" "$SYNC_FAMILY" || setup_failed "the daemon on J did not start"
+daemon_start K "$DAEMON_K" "$SYNC_FAMILY" || setup_failed "the daemon on K did not start"
 start_udp_echo_server
 start_tcp_echo_server
 

@@ -19,16 +19,16 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-# The cases: SCENARIO DAEMON_J DAEMON_K FAMILY EXPECT.
-# "expect fail" is a negative control: the harness must be able to see a failure.
-cases=(
-    "sync stock stock 6 pass"
-    "sync stock stock 4 pass"
-    "failover stock stock 6 pass"
-    "failover stock stock 4 pass"
-    "sync stock none 6 fail"
-    "sync stock none 4 fail"
-)
+# The cases: SCENARIO DAEMON_J DAEMON_K FAMILY EXPECT. "stock" is Debian's joold 4.1.9,
+# "ours" this project's joold. "expect fail" is a negative control: the harness must be
+# able to see a failure.
+cases=()
+for daemons in "stock stock" "ours ours" "stock ours" "ours stock"; do
+    for scenario in sync failover; do
+        for family in 6 4; do cases+=("$scenario $daemons $family pass"); done
+    done
+done
+cases+=("sync stock none 6 fail" "sync stock none 4 fail" "sync ours none 6 fail")
 
 case_name() { printf '%s J=%s K=%s IPv%s' "$1" "$2" "$3" "$4"; }
 
@@ -49,6 +49,11 @@ elif [ $rc -ne 0 ]; then
     exit 1
 fi
 echo "e2e: guest image ready in $((SECONDS - t0)) s"
+
+# This project's joold, as the guest will run it (shared at /project/.build).
+if printf '%s\n' "${cases[@]}" | grep -q ours && [ ! -x "$here/../../.build/debug/joold" ]; then
+    (cd "$here/../.." && swift build --product joold) || { echo "e2e: FAIL: cannot build joold"; exit 1; }
+fi
 
 passed=0 failed=0 failed_names=()
 artifacts=${E2E_ARTIFACTS:-/tmp/joold-e2e-artifacts}

@@ -82,7 +82,7 @@ public final class KernelLink {
             }
             if let reply {
                 do {
-                    _ = try Self.checkReply(reply)
+                    try Self.checkReply(reply)
                 } catch let .kernel(error) {
                     throw .kernel(request: what, error)
                 } catch {
@@ -157,14 +157,17 @@ public final class KernelLink {
         return outcome
     }
 
-    private static func checkReply(_ message: NetlinkMessage) throws(JoolReplyError) -> JoolMessage? {
+    /// Throws the error a reply reports: a netlink error, or a Jool error reply.
+    /// Replies of other families (nlctrl) are left to their own decoders.
+    private static func checkReply(_ message: NetlinkMessage) throws(JoolReplyError) {
         if message.isError {
             let report: NetlinkErrorReport
             do { report = try message.errorReport() } catch { throw .malformed(error) }
             if let error = report.kernelError { throw .kernel(error) }
-            return nil
+            return
         }
-        return try JoolReply.parse(message)
+        guard message.type != NetlinkController.id else { return }
+        _ = try JoolReply.parse(message)
     }
 
     private static func systemError(_ error: any Error) -> SystemError {

@@ -29,7 +29,7 @@ public enum KernelLinkError: Error, Equatable, CustomStringConvertible {
         case let .kernel(request, error):
             return "\(request): \(error)"
         case let .malformedReply(request, detail):
-            return "\(request): malformed reply from the kernel: \(detail)"
+            return "\(request): \(detail)"
         case let .system(error):
             return error.description
         }

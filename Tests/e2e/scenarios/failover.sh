@@ -2,8 +2,8 @@
 # on the mapping J had made (the sessions K learned).
 scenario_failover() {
     topo_up
-    daemon_start J "$DAEMON_J" "$SYNC_FAMILY"
-    daemon_start K "$DAEMON_K" "$SYNC_FAMILY"
+    daemon_start J "$DAEMON_J" "$SYNC_FAMILY" || setup_failed "the daemon on J did not start"
+    daemon_start K "$DAEMON_K" "$SYNC_FAMILY" || setup_failed "the daemon on K did not start"
     start_tcp_echo_server
     ping_start || setup_failed "ping from n6 through J"
     tcp_client_start || setup_failed "TCP connection from n6 through J"

@@ -1,8 +1,8 @@
 # sync: sessions J creates (ICMP, UDP, TCP) appear identical in K.
 scenario_sync() {
     topo_up
-    daemon_start J "$DAEMON_J" "$SYNC_FAMILY"
-    daemon_start K "$DAEMON_K" "$SYNC_FAMILY"
+    daemon_start J "$DAEMON_J" "$SYNC_FAMILY" || setup_failed "the daemon on J did not start"
+    daemon_start K "$DAEMON_K" "$SYNC_FAMILY" || setup_failed "the daemon on K did not start"
     start_udp_echo_server
     start_tcp_echo_server
 
