@@ -18,7 +18,7 @@ public enum JooldCommandLine {
     public static let supportedKernels = "4.1.9 to 4.1.15"
     public static let versionText = """
         joold-supervisor \(version)
-        Session synchronization daemon for NAT64 Jool \(supportedKernels) (kernel modules); \
+        Session synchronization daemon for NAT64 Jool \(supportedKernels) (kernel modules),
         a drop-in replacement for Jool's joold.
 
         """

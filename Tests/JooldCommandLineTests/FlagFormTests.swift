@@ -126,6 +126,18 @@ import SyncEngine
         }
     }
 
+    @Test func positionalPortOverridesTheStatsFileAndFlagsOverrideBoth() throws {
+        try withScratch { dir throws in
+            dir.write("n.json", "{}")
+            dir.write("m.json", "{}")
+            dir.write("s.json", #"{ "address": "127.0.0.1", "port": 5000 }"#)
+            #expect(try dir.launch(["n.json", "m.json", "45678", "--stats", "s.json"]).configuration.stats
+                    == .init(address: "127.0.0.1", port: "45678"))
+            #expect(try dir.launch(["n.json", "m.json", "45678", "--stats", "s.json", "--stats.port=7"])
+                .configuration.stats == .init(address: "127.0.0.1", port: "7"))
+        }
+    }
+
     @Test func statsDefaults() throws {
         try withScratch { dir throws in
             // Seed 004's example spelling.

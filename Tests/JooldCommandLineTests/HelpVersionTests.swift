@@ -85,3 +85,11 @@ import Shared
         #expect(JooldCommandLine.processCurrentDirectory().hasPrefix("/"))
     }
 }
+
+@Suite struct HelpLayoutTests {
+    @Test func linesFitATerminal() {
+        for line in (JooldCommandLine.helpText + JooldCommandLine.versionText).split(separator: "\n") {
+            #expect(line.count <= 100, "\(line)")
+        }
+    }
+}
