@@ -34,8 +34,12 @@ let package = Package(
         // A stand-in for the Jool kernel module (its netlink bytes over a Unix socket),
         // for host tests and benchmarks.
         .target(name: "JoolSimulator", dependencies: ["Shared"]),
+        // Real network namespaces and veth pairs for the host tests.
+        .target(name: "NetworkTestSupport", dependencies: ["SyncEngine"], path: "Tests/NetworkTestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Shared", "JoolSimulator"]),
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Shared", "NetworkTestSupport"]),
+        // Real joold processes in real namespaces, each with a simulated Jool kernel.
+        .testTarget(name: "IntegrationTests", dependencies: ["SyncEngine", "Shared", "JoolSimulator", "NetworkTestSupport"]),
         .testTarget(name: "JooldCommandLineTests", dependencies: ["JooldCommandLine", "SyncEngine", "Shared"]),
     ]
 )

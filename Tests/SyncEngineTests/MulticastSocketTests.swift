@@ -4,6 +4,7 @@ import Glibc
 import Shared
 import Testing
 @testable import SyncEngine
+import NetworkTestSupport
 
 /// Two MulticastSockets in two namespaces joined by a veth pair, as two joold
 /// peers on two hosts would be.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 @testable import SyncEngine
+import NetworkTestSupport
 
 @Suite struct NamespaceThreadTests {
     static func namespaceInode(_ path: String) -> UInt64? {

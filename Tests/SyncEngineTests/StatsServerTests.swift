@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import Testing
 @testable import SyncEngine
+import NetworkTestSupport
 
 /// The stats server in a namespace of its own (only `lo`), served by an event
 /// loop on the namespace thread; the client socket is driven by the same loop.

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-@testable import SyncEngine
+import SyncEngine
 
 /// Two fresh network namespaces joined by a veth pair, with IPv6 DAD off so
 /// addresses are usable at once:
@@ -12,21 +12,21 @@ import Foundation
 /// Names carry the test process id and a random suffix, so parallel tests and
 /// earlier crashed runs never collide. Use `NetworkLab.with { lab in ... }`,
 /// which always deletes the namespaces (and with them the veth pair).
-struct NetworkLab {
-    static let prefix = "sejt"
-    static let ipv4A: [UInt8] = [192, 0, 2, 1]
-    static let ipv4B: [UInt8] = [192, 0, 2, 2]
-    static let ipv6A = "2001:db8:ff08::1"
-    static let ipv6B = "2001:db8:ff08::2"
+public struct NetworkLab {
+    public static let prefix = "sejt"
+    public static let ipv4A: [UInt8] = [192, 0, 2, 1]
+    public static let ipv4B: [UInt8] = [192, 0, 2, 2]
+    public static let ipv6A = "2001:db8:ff08::1"
+    public static let ipv6B = "2001:db8:ff08::2"
 
-    let namespaceA: String
-    let namespaceB: String
-    let interfaceA: String
-    let interfaceB: String
-    let indexA: UInt32
-    let indexB: UInt32
+    public let namespaceA: String
+    public let namespaceB: String
+    public let interfaceA: String
+    public let interfaceB: String
+    public let indexA: UInt32
+    public let indexB: UInt32
 
-    static func with<T>(pair: Bool = true, _ body: (NetworkLab) throws -> T) throws -> T {
+    public static func with<T>(pair: Bool = true, _ body: (NetworkLab) throws -> T) throws -> T {
         removeLeftoversOfDeadRuns()
         let tag = "\(getpid())x\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         let namespaceA = "\(prefix)\(tag)a", namespaceB = "\(prefix)\(tag)b"
@@ -67,8 +67,8 @@ struct NetworkLab {
                                    indexA: indexA, indexB: indexB))
     }
 
-    func inA<T>(_ body: () throws -> T) throws -> T { try NamespaceThread.run(inNamespaceNamed: namespaceA, body) }
-    func inB<T>(_ body: () throws -> T) throws -> T { try NamespaceThread.run(inNamespaceNamed: namespaceB, body) }
+    public func inA<T>(_ body: () throws -> T) throws -> T { try NamespaceThread.run(inNamespaceNamed: namespaceA, body) }
+    public func inB<T>(_ body: () throws -> T) throws -> T { try NamespaceThread.run(inNamespaceNamed: namespaceB, body) }
 
     /// /proc/sys/net shows the namespace of whoever opens it: open it from inside.
     private static func writeSysctl(_ namespace: String, _ key: String, _ value: String) throws {

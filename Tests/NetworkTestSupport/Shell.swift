@@ -2,12 +2,12 @@ import Foundation
 
 /// Runs iproute2 and friends for the namespace tests. These tests need root,
 /// iproute2 and network-namespace support; without them they fail, loudly.
-enum Shell {
-    struct CommandFailed: Error, CustomStringConvertible {
-        let command: [String]
-        let status: Int32
-        let output: String
-        var description: String {
+public enum Shell {
+    public struct CommandFailed: Error, CustomStringConvertible {
+        public let command: [String]
+        public let status: Int32
+        public let output: String
+        public var description: String {
             "`\(command.joined(separator: " "))` exited with \(status): \(output)"
             + " (the SyncEngine namespace tests need root, iproute2 and network namespaces)"
         }
@@ -17,7 +17,7 @@ enum Shell {
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     @discardableResult
-    static func ip(_ arguments: String...) throws -> String {
+    public static func ip(_ arguments: String...) throws -> String {
         guard let ipTool else {
             throw CommandFailed(command: ["ip"] + arguments, status: 127, output: "iproute2 `ip` not found")
         }
@@ -25,7 +25,7 @@ enum Shell {
     }
 
     @discardableResult
-    static func run(_ command: [String]) throws -> String {
+    public static func run(_ command: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
