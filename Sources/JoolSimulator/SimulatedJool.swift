@@ -43,6 +43,7 @@ public final class SimulatedJool: Sendable {
     private struct State: Sendable {
         var instances: [Instance]
         var moduleLoaded = true
+        var stopping = false
         var record = Record()
         var clients: [Int32] = []
     }
@@ -74,6 +75,30 @@ public final class SimulatedJool: Sendable {
 
     /// Ends the serving thread and closes every connection.
     public func stop() {
+        let first = state.withLock { state in
+            defer { state.stopping = true }
+            return !state.stopping
+        }
+        if first { wakeUp() }   // the serving thread closes the pipe when it ends
+    }
+
+    /// A connection made without the socket path (socketpair), for in-process tests:
+    /// wrap the returned descriptor in a UnixKernelChannel.
+    public func connect() throws -> Int32 {
+        var pair: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0, &pair) == 0 else {
+            throw SimulatorError("socketpair: \(String(cString: strerror(errno)))")
+        }
+        pair.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
+        state.withLock {
+            $0.clients.append(pair[0])
+            $0.record.connections += 1
+        }
+        wakeUp()
+        return pair[1]
+    }
+
+    private func wakeUp() {
         var byte: UInt8 = 1
         _ = write(wake.write, &byte, 1)
     }
@@ -120,7 +145,12 @@ public final class SimulatedJool: Sendable {
                        pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
             fds += clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             guard poll(&fds, nfds_t(fds.count), -1) >= 0 || errno == EINTR else { break }
-            if fds[0].revents != 0 { break serving }
+            if fds[0].revents != 0 {
+                var drained = [UInt8](repeating: 0, count: 64)
+                _ = read(wake.read, &drained, drained.count)
+                if state.withLock({ $0.stopping }) { break serving }
+                continue
+            }
             if fds[1].revents & Int16(POLLIN) != 0 { accept() }
             for entry in fds.dropFirst(2) where entry.revents != 0 {
                 let count = buffer.withUnsafeMutableBytes { recv(entry.fd, $0.baseAddress, $0.count, 0) }

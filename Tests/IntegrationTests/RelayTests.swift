@@ -8,10 +8,11 @@ import Testing
 /// a kernel packet on one side must arrive byte for byte as a JOOLD_ADD on the other.
 @Suite(.serialized)
 struct RelayTests {
-    @Test(arguments: SyncPair.Family.allCases)
-    func kernelPacketArrivesByteExactAsAddOnThePeer(family: SyncPair.Family) throws {
-        try SyncPair.with(family) { pair in
-            let payload = Fixtures.payload(3)
+    @Test(arguments: SyncPair.Family.allCases, [JoolVersion.v4_1_9, .v4_1_15])
+    func kernelPacketArrivesByteExactAsAddOnThePeer(family: SyncPair.Family, version: JoolVersion) throws {
+        try SyncPair.with(family, version: version) { pair in
+            let format = version.sessionFormat
+            let payload = Fixtures.payload(3, format: format)
             pair.kernelA.multicast(payload: payload)
             #expect(pair.kernelB.wait { $0.adds.count == 1 }, "B's kernel got no ADD:\n\(pair.jooldb.log)")
             let add = try #require(pair.kernelB.record.adds.first)
@@ -21,7 +22,7 @@ struct RelayTests {
             #expect(Array(add.message[6..<8]) == [0x01, 0x00])
             #expect(add.message[16] == 27)
             #expect(Array(add.message[20..<24]) == Array("jool".utf8))
-            #expect(Array(add.message[24..<28]) == [4, 1, 9, 0])
+            #expect(Array(add.message[24..<28]) == version.bigEndianBytes)
             #expect(add.message[28] == 2)
             let containerLength = UInt16(payload.count + 4)
             #expect(Array(add.message[48..<52]) == [UInt8(containerLength & 0xff), UInt8(containerLength >> 8), 0x07, 0x80])
@@ -29,7 +30,7 @@ struct RelayTests {
             #expect(pair.kernelA.wait { $0.acks == 1 })
 
             // And the other way round.
-            let reverse = Fixtures.payload(1, first: 10)
+            let reverse = Fixtures.payload(1, format: format, first: 10)
             pair.kernelB.multicast(payload: reverse)
             #expect(pair.kernelA.wait { $0.adds.count == 1 })
             #expect(pair.kernelA.record.adds.first?.payload == reverse)
@@ -96,6 +97,34 @@ struct RelayTests {
             #expect(rejected == 4, "\(counters)")
             // Rejections are logged with their sender.
             #expect(log.contains(family == .ipv6 ? "from [2001:db8:ff08::1]" : "from 192.0.2.1"), "\(log)")
+        }
+    }
+
+    /// Real peers read 2048 bytes: a larger kernel packet (4.1.15 with a high
+    /// ss-max-sessions-per-packet) leaves as several datagrams cut between records.
+    @Test(arguments: SyncPair.Family.allCases)
+    func kernelPacketLargerThan2048BytesIsSplitBetweenRecords(family: SyncPair.Family) throws {
+        try SyncPair.with(family, version: .v4_1_15) { pair in
+            let payload = Fixtures.payload(60, format: .f3)
+            #expect(payload.count == 2400)
+            pair.kernelA.multicast(payload: payload)
+            #expect(pair.kernelB.wait { $0.adds.count == 2 }, "\(pair.jooldb.log)")
+            let parts = pair.kernelB.record.adds.map(\.payload)
+            #expect(parts.map(\.count) == [2040, 360])
+            #expect(parts.flatMap { $0 } == payload)
+            #expect(pair.kernelA.wait { $0.acks == 1 })
+        }
+    }
+
+    /// Section 5.6: a 4.1.15 kernel fed F1 records installs bogus sessions.
+    @Test func datagramsOfAnotherJoolEraNeverReachTheKernel() throws {
+        try SyncPair.with(.ipv6, version: .v4_1_15) { pair in
+            let modern = Fixtures.payload(2, format: .f3)
+            try pair.sendFromA([Fixtures.payload(2, format: .f1), modern])
+            #expect(pair.kernelB.wait { $0.adds.count == 1 })
+            #expect(pair.kernelB.record.adds.map(\.payload) == [modern])
+            let counters = JooldProcess.counters(inLog: pair.jooldb.stop().log)
+            #expect(counters["rejected-wrong-format"] == 1, "\(counters)")
         }
     }
 }
