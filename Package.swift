@@ -25,10 +25,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The stock joold command line (both forms) turned into a WorkerConfiguration.
-        .target(name: "JooldCommandLine", dependencies: [
-            "SyncEngine", "Shared",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(name: "JooldCommandLine", dependencies: ["SyncEngine", "Shared"]),
         // Drop-in replacement for the stock joold.
         .executableTarget(name: "joold", dependencies: ["JooldCommandLine", "SyncEngine"]),
         // A stand-in for the Jool kernel module (its netlink bytes over a Unix socket),
