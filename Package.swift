@@ -24,6 +24,8 @@ let package = Package(
             "Shared", "CShim", "CMnl",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The supervisor's control protocol (docs/control-protocol.md), both sides.
+        .target(name: "ControlProtocol", dependencies: ["Shared"]),
         // The stock joold command line (both forms) turned into a WorkerConfiguration.
         .target(name: "JooldCommandLine", dependencies: ["SyncEngine", "Shared"]),
         // Drop-in replacement for the stock joold.
