@@ -38,16 +38,17 @@ int cshim_json_error_is_duplicate_key(const json_error_t *error)
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
 _Static_assert(CSHIM_EPOLLIN == EPOLLIN, "EPOLLIN mirror");
 _Static_assert(CSHIM_EPOLLERR == EPOLLERR, "EPOLLERR mirror");
 _Static_assert(CSHIM_EPOLLHUP == EPOLLHUP, "EPOLLHUP mirror");
-_Static_assert(sizeof(struct cshim_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr mirror size");
-_Static_assert(offsetof(struct cshim_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len),
-	       "mmsghdr mirror layout");
+
 
 int cshim_epoll_create(void)
 {
@@ -98,7 +99,7 @@ int cshim_timerfd_arm(int fd, uint64_t initial_ns, uint64_t interval_ns)
 	return timerfd_settime(fd, 0, &spec, NULL);
 }
 
-int cshim_signalfd_create(const sigset_t *mask)
+int cshim_signalfd_create(const void *mask)
 {
 	return signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -119,9 +120,65 @@ int cshim_signalfd_read(int fd, uint32_t *signo, int32_t *sender_pid)
 	return 1;
 }
 
-int cshim_recvmmsg(int fd, struct cshim_mmsghdr *v, unsigned int n, int flags)
+struct cshim_mmsg {
+	unsigned int count;
+	size_t address_size;
+	struct iovec *vectors;
+	struct mmsghdr *headers;
+};
+
+struct cshim_mmsg *cshim_mmsg_create(unsigned int count, void *buffers, size_t buffer_size,
+				     void *addresses, size_t address_size)
 {
-	return recvmmsg(fd, (struct mmsghdr *)v, n, flags, NULL);
+	struct cshim_mmsg *batch = calloc(1, sizeof(*batch));
+	if (!batch)
+		return NULL;
+	batch->count = count;
+	batch->address_size = address_size;
+	batch->vectors = calloc(count, sizeof(struct iovec));
+	batch->headers = calloc(count, sizeof(struct mmsghdr));
+	if (!batch->vectors || !batch->headers) {
+		cshim_mmsg_destroy(batch);
+		return NULL;
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		batch->vectors[i].iov_base = (char *)buffers + i * buffer_size;
+		batch->vectors[i].iov_len = buffer_size;
+		batch->headers[i].msg_hdr.msg_iov = &batch->vectors[i];
+		batch->headers[i].msg_hdr.msg_iovlen = 1;
+		batch->headers[i].msg_hdr.msg_name = (char *)addresses + i * address_size;
+	}
+	return batch;
+}
+
+void cshim_mmsg_destroy(struct cshim_mmsg *batch)
+{
+	if (!batch)
+		return;
+	free(batch->vectors);
+	free(batch->headers);
+	free(batch);
+}
+
+int cshim_mmsg_receive(int fd, struct cshim_mmsg *batch, int flags)
+{
+	for (unsigned int i = 0; i < batch->count; i++) {
+		/* The kernel overwrites these on every call. */
+		batch->headers[i].msg_hdr.msg_namelen = batch->address_size;
+		batch->headers[i].msg_hdr.msg_flags = 0;
+		batch->headers[i].msg_len = 0;
+	}
+	/* MSG_TRUNC as a flag makes msg_len the datagram's real length. */
+	return recvmmsg(fd, batch->headers, batch->count, flags | MSG_TRUNC, NULL);
+}
+
+void cshim_mmsg_result(const struct cshim_mmsg *batch, unsigned int index,
+		       unsigned int *length, int *flags, unsigned int *address_length)
+{
+	const struct mmsghdr *header = &batch->headers[index];
+	*length = header->msg_len;
+	*flags = header->msg_hdr.msg_flags;
+	*address_length = header->msg_hdr.msg_namelen;
 }
 
 void cshim_syslog(int priority, const char *message)
@@ -129,3 +186,101 @@ void cshim_syslog(int priority, const char *message)
 	syslog(priority, "%s", message);
 }
 /* ==== END SyncEngine block ==== */
+
+/* ==== BEGIN worker process block ==== */
+#include <sys/prctl.h>
+
+int cshim_set_parent_death_signal(int signal)
+{
+	return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
+}
+/* ==== END worker process block ==== */
+
+/* ==== BEGIN SupervisorCore block (control socket: Unix sockets, peer credentials, epoll write interest) ==== */
+#include <string.h>
+#include <sys/un.h>
+
+_Static_assert(CSHIM_EPOLLOUT == EPOLLOUT, "EPOLLOUT mirror");
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+int cshim_epoll_mod(int epfd, int fd, uint32_t events, uint64_t token)
+{
+	struct epoll_event event = { .events = events, .data.u64 = token };
+	return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event);
+}
+
+int cshim_unix_stream_socket(void)
+{
+	return socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+static int cshim_unix_address(const char *path, struct sockaddr_un *address)
+{
+	size_t length = strlen(path);
+
+	memset(address, 0, sizeof(*address));
+	address->sun_family = AF_UNIX;
+	if (length == 0 || length >= sizeof(address->sun_path)) {
+		errno = length == 0 ? EINVAL : ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(address->sun_path, path, length);
+	return 0;
+}
+
+int cshim_unix_bind(int fd, const char *path)
+{
+	struct sockaddr_un address;
+
+	if (cshim_unix_address(path, &address) < 0)
+		return -1;
+	return bind(fd, (struct sockaddr *)&address, sizeof(address));
+}
+
+int cshim_unix_connect(int fd, const char *path)
+{
+	struct sockaddr_un address;
+
+	if (cshim_unix_address(path, &address) < 0)
+		return -1;
+	return connect(fd, (struct sockaddr *)&address, sizeof(address));
+}
+
+int cshim_accept_nonblocking(int fd)
+{
+	return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int cshim_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid)
+{
+	struct ucred credentials;
+	socklen_t length = sizeof(credentials);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0)
+		return -1;
+	if (length != sizeof(credentials)) {
+		errno = EIO;
+		return -1;
+	}
+	*pid = credentials.pid;
+	*uid = credentials.uid;
+	*gid = credentials.gid;
+	return 0;
+}
+
+int cshim_peer_groups(int fd, uint32_t *groups, uint32_t capacity, uint32_t *count)
+{
+	socklen_t length = capacity * sizeof(gid_t);
+
+	_Static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &length) < 0) {
+		if (errno == ERANGE)
+			*count = length / sizeof(gid_t);
+		return -1;
+	}
+	*count = length / sizeof(gid_t);
+	return 0;
+}
+/* ==== END SupervisorCore block ==== */

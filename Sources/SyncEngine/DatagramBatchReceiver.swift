@@ -22,33 +22,27 @@ final class DatagramBatchReceiver {
     let batchSize: Int
     let bufferSize: Int
     private let buffers: UnsafeMutableRawPointer
-    private let vectors: UnsafeMutablePointer<iovec>
     private let addresses: UnsafeMutablePointer<sockaddr_storage>
-    private let headers: UnsafeMutablePointer<cshim_mmsghdr>
+    private let batch: OpaquePointer
 
     init(batchSize: Int, bufferSize: Int) {
         precondition(batchSize > 0 && bufferSize > 0)
         self.batchSize = batchSize
         self.bufferSize = bufferSize
         buffers = .allocate(byteCount: batchSize * bufferSize, alignment: 16)
-        vectors = .allocate(capacity: batchSize)
         addresses = .allocate(capacity: batchSize)
-        headers = .allocate(capacity: batchSize)
-        for index in 0..<batchSize {
-            vectors[index] = iovec(iov_base: buffers + index * bufferSize, iov_len: bufferSize)
-            addresses[index] = sockaddr_storage()
-            headers[index] = cshim_mmsghdr()
-            headers[index].msg_hdr.msg_iov = vectors + index
-            headers[index].msg_hdr.msg_iovlen = 1
-            headers[index].msg_hdr.msg_name = UnsafeMutableRawPointer(addresses + index)
+        addresses.initialize(repeating: sockaddr_storage(), count: batchSize)
+        guard let batch = cshim_mmsg_create(UInt32(batchSize), buffers, bufferSize, addresses,
+                                            MemoryLayout<sockaddr_storage>.size) else {
+            fatalError("out of memory for \(batchSize) receive headers")
         }
+        self.batch = batch
     }
 
     deinit {
+        cshim_mmsg_destroy(batch)
         buffers.deallocate()
-        vectors.deallocate()
         addresses.deallocate()
-        headers.deallocate()
     }
 
     /// One recvmmsg call: hands each datagram to `handler`, returns how many there
@@ -56,30 +50,24 @@ final class DatagramBatchReceiver {
     /// datagram never costs the rest of its batch.
     func receive(from fd: Int32, context: @autoclosure () -> String,
                  _ handler: (ReceivedDatagram) -> Void) throws -> Int {
-        for index in 0..<batchSize {
-            // The kernel overwrites these per call.
-            headers[index].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            headers[index].msg_hdr.msg_flags = 0
-            headers[index].msg_len = 0
-        }
         var count: Int32
         repeat {
-            // MSG_TRUNC as a flag makes msg_len the datagram's real length.
-            count = cshim_recvmmsg(fd, headers, UInt32(batchSize), Int32(MSG_TRUNC) | Int32(MSG_DONTWAIT))
+            count = cshim_mmsg_receive(fd, batch, Int32(MSG_DONTWAIT))
         } while count < 0 && errno == EINTR
         if count < 0 {
             if errno == EAGAIN || errno == EWOULDBLOCK { return 0 }
             throw SystemError.lastError("recvmmsg", context())
         }
         for index in 0..<Int(count) {
-            let header = headers[index]
-            let wireLength = Int(header.msg_len)
-            let truncated = header.msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 || wireLength > bufferSize
+            var length: UInt32 = 0, flags: Int32 = 0, addressLength: UInt32 = 0
+            cshim_mmsg_result(batch, UInt32(index), &length, &flags, &addressLength)
+            let wireLength = Int(length)
+            let truncated = flags & Int32(MSG_TRUNC) != 0 || wireLength > bufferSize
             let payload = UnsafeRawBufferPointer(start: buffers + index * bufferSize,
                                                  count: min(wireLength, bufferSize))
-            let sender = SocketAddress(raw: UnsafeRawPointer(addresses + index), length: header.msg_hdr.msg_namelen)
+            let sender = SocketAddress(raw: UnsafeRawPointer(addresses + index), length: socklen_t(addressLength))
             handler(ReceivedDatagram(payload: payload, wireLength: wireLength,
-                                         truncated: truncated, sender: sender))
+                                     truncated: truncated, sender: sender))
         }
         return Int(count)
     }

@@ -22,6 +22,8 @@ public final class InstanceMonitor {
     }
 
     public private(set) var health: Health
+    /// Called after every change of `health`.
+    public var onChange: ((Health) -> Void)?
     private let worker: SyncWorker
     private let logger: Logger
     public static let interval: Duration = .seconds(5)
@@ -47,6 +49,7 @@ public final class InstanceMonitor {
             logger.error("instance '\(worker.configuration.instance)': \(now)")
         }
         health = now
+        onChange?(now)
     }
 
     private func currentHealth() -> Health {

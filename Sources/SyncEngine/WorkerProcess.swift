@@ -57,8 +57,8 @@ public enum WorkerProcess {
 
     /// Kernel checks in the order that gives the clearest error: module, version,
     /// instance, ss-enabled.
-    static func start(_ configuration: WorkerConfiguration, environment: [String: String],
-                      logger: Logger) throws -> (SyncWorker, InstanceMonitor) {
+    public static func start(_ configuration: WorkerConfiguration, environment: [String: String],
+                             logger: Logger) throws -> (SyncWorker, InstanceMonitor) {
         let endpoint = try KernelEndpoint.fromEnvironment(environment)
         let link = KernelLink(channel: try endpoint.openChannel())
         try link.resolveFamily()

@@ -20,8 +20,9 @@ int cshim_json_error_column(const json_error_t *error);
 int cshim_json_error_is_duplicate_key(const json_error_t *error);
 
 /* ==== BEGIN SyncEngine block (event loop, sockets, syslog) ==== */
-#include <signal.h>
-#include <sys/socket.h>
+/* No <signal.h> or <sys/socket.h> here: a libc header included by this module makes
+ * Clang attribute its macros (SOCK_SEQPACKET, MSG_TRUNC...) to CShim, and Swift files
+ * importing only Glibc then lose them, depending on the build's batching. */
 
 /* epoll without the packed struct epoll_event (awkward in Swift). Readiness is
  * reported as (token, events); the token is whatever the caller registered. */
@@ -49,22 +50,58 @@ int cshim_timerfd_create(void);
 int cshim_timerfd_arm(int fd, uint64_t initial_ns, uint64_t interval_ns);
 
 /* signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC). */
-int cshim_signalfd_create(const sigset_t *mask);
+int cshim_signalfd_create(const void *mask); /* mask: a sigset_t */
 /* Reads one struct signalfd_siginfo. Returns 1 and fills signo/sender_pid,
  * 0 when nothing is pending (EAGAIN), -1 on error (errno set). */
 int cshim_signalfd_read(int fd, uint32_t *signo, int32_t *sender_pid);
 
-/* struct mmsghdr needs _GNU_SOURCE, which must not leak into Swift's view of
- * the system headers; this mirror has the same layout (checked in cshim.c). */
-struct cshim_mmsghdr {
-	struct msghdr msg_hdr;
-	unsigned int msg_len;
-};
-/* recvmmsg(fd, v, n, flags, NULL). */
-int cshim_recvmmsg(int fd, struct cshim_mmsghdr *v, unsigned int n, int flags);
+/* recvmmsg over `count` datagram buffers. struct mmsghdr needs _GNU_SOURCE, which
+ * must not leak into Swift's view of the system headers, so the headers live here,
+ * behind a handle. `buffers` holds count * buffer_size bytes, `addresses` count
+ * entries of address_size bytes (struct sockaddr_storage); both stay the caller's. */
+struct cshim_mmsg;
+struct cshim_mmsg *cshim_mmsg_create(unsigned int count, void *buffers, size_t buffer_size,
+				     void *addresses, size_t address_size);
+void cshim_mmsg_destroy(struct cshim_mmsg *batch);
+/* One recvmmsg(fd, ..., flags | MSG_TRUNC). Returns the number of datagrams or -1
+ * with errno set. */
+int cshim_mmsg_receive(int fd, struct cshim_mmsg *batch, int flags);
+/* Datagram `index` of the last receive: its real length (larger than the buffer when
+ * truncated), its msg_flags and the length of its source address. */
+void cshim_mmsg_result(const struct cshim_mmsg *batch, unsigned int index,
+		       unsigned int *length, int *flags, unsigned int *address_length);
 
 /* syslog is variadic: syslog(priority, "%s", message). */
 void cshim_syslog(int priority, const char *message);
 /* ==== END SyncEngine block ==== */
+
+
+/* ==== BEGIN worker process block ==== */
+/* prctl(PR_SET_PDEATHSIG, signal): the kernel sends `signal` when the parent dies
+ * (prctl is variadic and does not import). Returns 0 or -1 with errno set. */
+int cshim_set_parent_death_signal(int signal);
+/* ==== END worker process block ==== */
+
+/* ==== BEGIN SupervisorCore block (control socket: Unix sockets, peer credentials, epoll write interest) ==== */
+enum {
+	CSHIM_EPOLLOUT = 0x004,
+};
+/* epoll_ctl(EPOLL_CTL_MOD) to `events` (level-triggered), data.u64 = token. */
+int cshim_epoll_mod(int epfd, int fd, uint32_t events, uint64_t token);
+/* socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0). */
+int cshim_unix_stream_socket(void);
+/* bind()/connect() to a filesystem Unix socket path. -1 with errno ENAMETOOLONG
+ * when the path does not fit in sun_path (107 bytes and the terminating NUL). */
+int cshim_unix_bind(int fd, const char *path);
+int cshim_unix_connect(int fd, const char *path);
+/* accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC). */
+int cshim_accept_nonblocking(int fd);
+/* getsockopt(SO_PEERCRED): the peer's pid, uid and gid as of connect(). 0 or -1. */
+int cshim_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
+/* getsockopt(SO_PEERGROUPS) (Linux 4.13+): the peer's supplementary groups as of
+ * connect(). Returns 0 and sets *count; -1 with errno set otherwise. With errno
+ * ERANGE, *count is the number of groups needed; ENOPROTOOPT on older kernels. */
+int cshim_peer_groups(int fd, uint32_t *groups, uint32_t capacity, uint32_t *count);
+/* ==== END SupervisorCore block ==== */
 
 #endif
