@@ -26,6 +26,15 @@ let package = Package(
         ]),
         // The supervisor's control protocol (docs/control-protocol.md), both sides.
         .target(name: "ControlProtocol", dependencies: ["Shared"]),
+        // A worker process as the supervisor runs it: namespace, waiting, reports.
+        .target(name: "WorkerMode", dependencies: [
+            "SyncEngine", "ControlProtocol", "Shared", "CShim",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "joold-worker", dependencies: [
+            "WorkerMode", "SyncEngine",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The stock joold command line (both forms) turned into a WorkerConfiguration.
         .target(name: "JooldCommandLine", dependencies: ["SyncEngine", "Shared"]),
         // Drop-in replacement for the stock joold.

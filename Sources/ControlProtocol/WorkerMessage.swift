@@ -1,0 +1,181 @@
+import Shared
+
+/// The small messages between the supervisor and one worker process, one JSON object
+/// per SOCK_SEQPACKET message on their socketpair (so no framing is needed).
+public enum WorkerMessage: Equatable, Sendable {
+    // Supervisor to worker.
+    /// The first message: what to synchronize, where.
+    case configure(WorkerSpec)
+    case statsRequest(id: Int64)
+    case advertiseRequest(id: Int64)
+    case stop
+
+    // Worker to supervisor.
+    case status(WorkerReport)
+    /// The worker cannot go on and exits. `configuration` is true when its configuration
+    /// is at fault (nothing a restart can fix).
+    case fatal(error: String, configuration: Bool)
+    case stats(id: Int64, counters: [(String, UInt64)], extra: [(String, UInt64)])
+    case advertised(id: Int64, Result<AdvertiseOutcome, ControlError>)
+
+    public static func == (lhs: WorkerMessage, rhs: WorkerMessage) -> Bool { lhs.json == rhs.json }
+
+    public var json: JSONValue {
+        switch self {
+        case let .configure(spec):
+            return .object([.init("type", .string("configure"))] + spec.members)
+        case let .statsRequest(id):
+            return .object([.init("type", .string("stats")), .init("id", .integer(id))])
+        case let .advertiseRequest(id):
+            return .object([.init("type", .string("advertise")), .init("id", .integer(id))])
+        case .stop:
+            return .object([.init("type", .string("stop"))])
+        case let .status(report):
+            return .object([.init("type", .string("status"))] + report.members)
+        case let .fatal(error, configuration):
+            return .object([.init("type", .string("fatal")), .init("error", .string(error)),
+                            .init("configuration", .bool(configuration))])
+        case let .stats(id, counters, extra):
+            return .object([.init("type", .string("stats-reply")), .init("id", .integer(id)),
+                            .init("counters", Self.counterObject(counters)), .init("extra", Self.counterObject(extra))])
+        case let .advertised(id, outcome):
+            var members: [JSONValue.Member] = [.init("type", .string("advertise-reply")), .init("id", .integer(id))]
+            switch outcome {
+            case let .success(done): members += [.init("ok", .bool(true))] + done.members
+            case let .failure(error): members += [.init("ok", .bool(false)), .init("code", .string(error.code.rawValue)),
+                                                  .init("message", .string(error.message))]
+            }
+            return .object(members)
+        }
+    }
+
+    public var encoded: [UInt8] { Array(json.serialized().utf8) }
+
+    public static func decode(_ bytes: [UInt8]) -> WorkerMessage? {
+        guard let document = try? JSONValue.parse(String(decoding: bytes, as: UTF8.self), path: "worker message"),
+              let type = document["type"]?.stringValue else { return nil }
+        switch type {
+        case "configure": return WorkerSpec(json: document).map(WorkerMessage.configure)
+        case "stats": return document["id"]?.integerValue.map { .statsRequest(id: $0) }
+        case "advertise": return document["id"]?.integerValue.map { .advertiseRequest(id: $0) }
+        case "stop": return .stop
+        case "status": return WorkerReport(json: document).map(WorkerMessage.status)
+        case "fatal":
+            return .fatal(error: document["error"]?.stringValue ?? "unknown error",
+                          configuration: document["configuration"]?.boolValue ?? false)
+        case "stats-reply":
+            guard let id = document["id"]?.integerValue else { return nil }
+            return .stats(id: id, counters: counterPairs(document["counters"]), extra: counterPairs(document["extra"]))
+        case "advertise-reply":
+            guard let id = document["id"]?.integerValue else { return nil }
+            if document["ok"]?.boolValue == true { return .advertised(id: id, .success(AdvertiseOutcome(json: document))) }
+            let code = document["code"]?.stringValue.flatMap(ControlError.Code.init(rawValue:)) ?? .internal
+            return .advertised(id: id, .failure(ControlError(code, document["message"]?.stringValue ?? "advertise failed")))
+        default: return nil
+        }
+    }
+
+    static func counterObject(_ pairs: [(String, UInt64)]) -> JSONValue {
+        .object(pairs.map { JSONValue.Member($0.0, .integer(Int64(clamping: $0.1))) })
+    }
+
+    static func counterPairs(_ value: JSONValue?) -> [(String, UInt64)] {
+        guard case let .object(members)? = value else { return [] }
+        return members.compactMap { member in member.value.integerValue.map { (member.key, UInt64(clamping: $0)) } }
+    }
+}
+
+/// What a worker is asked to synchronize.
+public struct WorkerSpec: Equatable, Sendable {
+    public var instance: String
+    /// As the operator gave it ("" = the supervisor's namespace).
+    public var netns: String
+    /// The namespace file to enter; "" = stay in the supervisor's namespace.
+    public var netnsPath: String
+    /// The netsocket object (keys of the joold file).
+    public var net: JSONValue
+    /// The stats object ("address", "port"), or nil.
+    public var stats: JSONValue?
+    public var enableSessionSync: Bool
+
+    public init(instance: String, netns: String, netnsPath: String, net: JSONValue, stats: JSONValue?, enableSessionSync: Bool) {
+        self.instance = instance
+        self.netns = netns
+        self.netnsPath = netnsPath
+        self.net = net
+        self.stats = stats
+        self.enableSessionSync = enableSessionSync
+    }
+
+    var members: [JSONValue.Member] {
+        [.init("instance", .string(instance)), .init("netns", .string(netns)), .init("netns_path", .string(netnsPath)),
+         .init("net", net), .init("stats", stats ?? .null), .init("enable_ss", .bool(enableSessionSync))]
+    }
+
+    public init?(json: JSONValue) {
+        guard let instance = json["instance"]?.stringValue, let netns = json["netns"]?.stringValue,
+              let path = json["netns_path"]?.stringValue, let net = json["net"] else { return nil }
+        let stats = json["stats"].flatMap { $0.isNull ? nil : $0 }
+        self.init(instance: instance, netns: netns, netnsPath: path, net: net, stats: stats,
+                  enableSessionSync: json["enable_ss"]?.boolValue ?? false)
+    }
+}
+
+/// A worker's account of itself, sent whenever it changes.
+public struct WorkerReport: Equatable, Sendable {
+    public var state: InstanceState
+    public var waitingFor: String?
+    public var ssEnabled: Bool?
+    public var kernelVersion: String?
+    public var multicast: String?
+    public var statsPort: UInt16?
+
+    public init(state: InstanceState, waitingFor: String? = nil, ssEnabled: Bool? = nil, kernelVersion: String? = nil,
+                multicast: String? = nil, statsPort: UInt16? = nil) {
+        self.state = state
+        self.waitingFor = waitingFor
+        self.ssEnabled = ssEnabled
+        self.kernelVersion = kernelVersion
+        self.multicast = multicast
+        self.statsPort = statsPort
+    }
+
+    var members: [JSONValue.Member] {
+        [.init("state", .string(state.rawValue)), .init("waiting_for", waitingFor.map(JSONValue.string) ?? .null),
+         .init("ss_enabled", ssEnabled.map(JSONValue.bool) ?? .null),
+         .init("kernel_version", kernelVersion.map(JSONValue.string) ?? .null),
+         .init("multicast", multicast.map(JSONValue.string) ?? .null),
+         .init("stats_port", statsPort.map { JSONValue.integer(Int64($0)) } ?? .null)]
+    }
+
+    init?(json: JSONValue) {
+        guard let state = json["state"]?.stringValue.flatMap(InstanceState.init(rawValue:)) else { return nil }
+        self.init(state: state, waitingFor: json["waiting_for"]?.stringValue, ssEnabled: json["ss_enabled"]?.boolValue,
+                  kernelVersion: json["kernel_version"]?.stringValue, multicast: json["multicast"]?.stringValue,
+                  statsPort: json["stats_port"]?.integerValue.map { UInt16(clamping: $0) })
+    }
+}
+
+/// How an advertisement went.
+public struct AdvertiseOutcome: Equatable, Sendable {
+    /// "kernel": JNLOP_JOOLD_ADVERTISE; "worker": the worker sent the table itself.
+    public var method: String
+    public var sessions: Int?
+    public var seconds: Double
+
+    public init(method: String, sessions: Int?, seconds: Double) {
+        self.method = method
+        self.sessions = sessions
+        self.seconds = seconds
+    }
+
+    var members: [JSONValue.Member] {
+        [.init("method", .string(method)), .init("sessions", sessions.map { .integer(Int64($0)) } ?? .null),
+         .init("seconds", .real(seconds))]
+    }
+
+    init(json: JSONValue) {
+        self.init(method: json["method"]?.stringValue ?? "kernel", sessions: json["sessions"]?.integerValue.map { Int($0) },
+                  seconds: json["seconds"]?.doubleValue ?? 0)
+    }
+}

@@ -1,0 +1,229 @@
+import CShim
+import ControlProtocol
+import Glibc
+import Logging
+import Shared
+import SyncEngine
+
+/// A worker process started by joold-supervisor: it receives its configuration over its
+/// socketpair, enters its network namespace before it opens any socket (and never
+/// starts a thread), waits out missing prerequisites instead of failing, reports every
+/// change of state, and answers the supervisor's requests (stats, advertise, stop).
+public final class SupervisedWorker {
+    public static let retryInterval: Duration = .seconds(2)
+
+    private let control: WorkerControlChannel
+    private let logger: Logger
+    private let environment: [String: String]
+    private var spec: WorkerSpec!
+    private var configuration: WorkerConfiguration!
+    private var loop: EventLoop!
+    private var retryTimer: EventLoop.TimerID?
+    private var worker: SyncWorker?
+    private var monitor: InstanceMonitor?
+    private var statsServer: StatsServer?
+    private var lastReport: WorkerReport?
+
+    public init(controlFD: Int32, environment: [String: String], logger: Logger) {
+        control = WorkerControlChannel(fd: controlFD)
+        self.environment = environment
+        self.logger = logger
+    }
+
+    /// The process exit code: 0 after a stop, 1 on a runtime failure, 2 when the
+    /// configuration is at fault.
+    public func run() -> Int32 {
+        _ = cshim_set_parent_death_signal(SIGTERM)
+        guard case let .message(.configure(spec)) = control.receive(wait: 10_000) else {
+            logger.critical("no configuration from the supervisor")
+            return 2
+        }
+        self.spec = spec
+        do {
+            loop = try EventLoop(logger: logger)
+            try loop.handleSignals(EventLoop.controlSignals) { [unowned self] signal in
+                if signal != SIGHUP { loop.stop() }
+            }
+            try loop.register(fd: control.fd, name: "supervisor") { [unowned self] in controlReadable() }
+        } catch {
+            return fail("cannot set up the worker: \(error)", configuration: false)
+        }
+        if !enterNamespace() {
+            report(WorkerReport(state: .waiting, waitingFor: "network namespace \(spec.netnsPath) does not exist"))
+            // setns must come before any socket; nothing opened yet, so retrying is safe.
+            retryTimer = try? loop.scheduleTimer(name: "namespace", after: Self.retryInterval, repeating: Self.retryInterval) {
+                [unowned self] in
+                if enterNamespace() { namespaceEntered() }
+            }
+        } else {
+            namespaceEntered()
+        }
+        do { try loop.run() } catch { return fail("event loop failed: \(error)", configuration: false) }
+        statsServer?.close()
+        worker?.close()
+        return exitCode
+    }
+
+    private var exitCode: Int32 = 0
+
+    // MARK: - Start-up
+
+    private func enterNamespace() -> Bool {
+        guard !spec.netnsPath.isEmpty else { return true }
+        let fd = open(spec.netnsPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return cshim_setns_net(fd) == 0
+    }
+
+    private func namespaceEntered() {
+        cancelRetry()
+        do {
+            configuration = try resolveConfiguration()
+        } catch {
+            exitCode = fail("invalid configuration for instance '\(spec.instance)': \(error)", configuration: true)
+            loop.stop()
+            return
+        }
+        attemptStart()
+        if worker == nil {
+            retryTimer = try? loop.scheduleTimer(name: "prerequisites", after: Self.retryInterval,
+                                                 repeating: Self.retryInterval) { [unowned self] in attemptStart() }
+        }
+    }
+
+    /// Interface names and services resolve here, inside the namespace.
+    private func resolveConfiguration() throws -> WorkerConfiguration {
+        let instance = try InstanceName(spec.instance)
+        let source = "net of instance '\(spec.instance)'"
+        let network = try NetSocketConfig.parse(spec.net.serialized(), path: source).resolve()
+        var stats: WorkerConfiguration.StatsEndpoint?
+        if let object = spec.stats {
+            let config = try StatsSocketConfig.parse(object.serialized(), path: "stats of instance '\(spec.instance)'")
+            stats = WorkerConfiguration.StatsEndpoint(address: config.resolvedAddress, port: String(try config.resolvedPort()))
+        }
+        return WorkerConfiguration(instance: instance, network: network, stats: stats,
+                                   enableSessionSync: spec.enableSessionSync)
+    }
+
+    private func attemptStart() {
+        guard worker == nil else { return }
+        do {
+            let (started, monitor) = try WorkerProcess.start(configuration, environment: environment, logger: logger)
+            if let stats = configuration.stats {
+                statsServer = try StatsServer(address: stats.address, port: stats.port, loop: loop, logger: logger) {
+                    Array(started.counters.statsReply().utf8)
+                }
+            }
+            try started.attach(to: loop)
+            try monitor.attach(to: loop)
+            monitor.onChange = { [unowned self] health in report(health: health) }
+            worker = started
+            self.monitor = monitor
+            cancelRetry()
+            report(health: monitor.health)
+        } catch let error as KernelLinkError {
+            switch error {
+            case .moduleNotLoaded, .unknownVersion:
+                report(WorkerReport(state: .waiting, waitingFor: "the jool kernel module is not loaded"))
+            default:
+                exitCode = fail("cannot start: \(error)", configuration: false)
+                loop.stop()
+            }
+        } catch let problem as InstanceProblem {
+            report(WorkerReport(state: .waiting, waitingFor: problem.description))
+        } catch {
+            exitCode = fail("cannot start: \(error)", configuration: false)
+            loop.stop()
+        }
+    }
+
+    private func cancelRetry() {
+        if let retryTimer { loop.cancelTimer(retryTimer) }
+        retryTimer = nil
+    }
+
+    // MARK: - Reports
+
+    private func report(health: InstanceMonitor.Health) {
+        guard let worker else { return }
+        var report = WorkerReport(state: .running, ssEnabled: true, kernelVersion: worker.version.description,
+                                  multicast: worker.multicastGroup.map { "\($0)" }, statsPort: statsServer?.port)
+        switch health {
+        case .running:
+            break
+        case .sessionSyncDisabled:
+            report.state = .waiting
+            report.ssEnabled = false
+            report.waitingFor = "ss-enabled is false in instance '\(spec.instance)' (add with enable_ss to turn it on)"
+        case .instanceProblem, .kernelUnreachable:
+            report.state = .waiting
+            report.waitingFor = health.description
+        }
+        self.report(report)
+    }
+
+    private func report(_ report: WorkerReport) {
+        guard report != lastReport else { return }
+        lastReport = report
+        if report.state == .waiting, let reason = report.waitingFor {
+            logger.warning("instance '\(spec.instance)': waiting: \(reason)")
+        }
+        control.send(.status(report))
+    }
+
+    private func fail(_ message: String, configuration: Bool) -> Int32 {
+        logger.critical("\(message)")
+        control.send(.fatal(error: message, configuration: configuration))
+        return configuration ? 2 : 1
+    }
+
+    // MARK: - Requests from the supervisor
+
+    private func controlReadable() {
+        while true {
+            switch control.receive() {
+            case .nothing:
+                return
+            case .closed:
+                logger.notice("the supervisor went away: stopping")
+                loop.stop()
+                return
+            case .unreadable:
+                logger.error("unreadable message from the supervisor")
+            case let .message(message):
+                handle(message)
+            }
+        }
+    }
+
+    private func handle(_ message: WorkerMessage) {
+        switch message {
+        case .stop:
+            loop.stop()
+        case let .statsRequest(id):
+            let counters = worker?.counters.namedValues.map { ($0.name, $0.value) } ?? []
+            let extra = worker?.extra.namedValues.map { ($0.name, $0.value) } ?? []
+            control.send(.stats(id: id, counters: counters, extra: extra))
+        case let .advertiseRequest(id):
+            control.send(.advertised(id: id, advertise()))
+        default:
+            logger.error("unexpected message from the supervisor: \(message.json.serialized())")
+        }
+    }
+
+    /// The kernel's own advertisement (JNLOP_JOOLD_ADVERTISE), its reply read.
+    private func advertise() -> Result<AdvertiseOutcome, ControlError> {
+        guard let worker else { return .failure(ControlError(.notRunning, "the worker of '\(spec.instance)' is not relaying yet")) }
+        let start = MonotonicClock.nanoseconds()
+        do {
+            _ = try worker.link.request("advertise") { worker.requests.advertise(sequence: $0) }
+        } catch let .kernel(_, error) {
+            return .failure(ControlError(.kernelError, error.description))
+        } catch {
+            return .failure(ControlError(.internal, error.description))
+        }
+        let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
+        return .success(AdvertiseOutcome(method: "kernel", sessions: nil, seconds: seconds))
+    }
+}

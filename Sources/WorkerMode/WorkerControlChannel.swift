@@ -1,0 +1,37 @@
+import ControlProtocol
+import Glibc
+import SyncEngine
+
+/// The worker's end of its socketpair with the supervisor (SOCK_SEQPACKET: one message
+/// per send, so a message is never split or merged).
+final class WorkerControlChannel {
+    let fd: Int32
+    private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+
+    init(fd: Int32) {
+        self.fd = fd
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    }
+
+    func send(_ message: WorkerMessage) {
+        let bytes = message.encoded
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    enum Received {
+        case message(WorkerMessage)
+        case unreadable
+        case closed
+        case nothing
+    }
+
+    /// Reads one message; `wait` milliseconds at most (-1: forever, 0: do not wait).
+    func receive(wait milliseconds: Int32 = 0) -> Received {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, milliseconds) > 0 else { return .nothing }
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if count == 0 { return .closed }
+        if count < 0 { return errno == EAGAIN || errno == EINTR ? .nothing : .closed }
+        return WorkerMessage.decode(Array(buffer[0..<count])).map(Received.message) ?? .unreadable
+    }
+}
