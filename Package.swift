@@ -35,6 +35,11 @@ let package = Package(
             "WorkerMode", "SyncEngine",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The supervisor's control server: the Unix socket, access control, framing.
+        .target(name: "SupervisorCore", dependencies: [
+            "ControlProtocol", "Shared", "SyncEngine", "CShim",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The stock joold command line (both forms) turned into a WorkerConfiguration.
         .target(name: "JooldCommandLine", dependencies: ["SyncEngine", "Shared"]),
         // Drop-in replacement for the stock joold.
@@ -48,6 +53,7 @@ let package = Package(
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Shared", "NetworkTestSupport", "JoolSimulator"]),
         // Real joold processes in real namespaces, each with a simulated Jool kernel.
         .testTarget(name: "IntegrationTests", dependencies: ["SyncEngine", "Shared", "JoolSimulator", "NetworkTestSupport"]),
+        .testTarget(name: "SupervisorCoreTests", dependencies: ["SupervisorCore", "ControlProtocol", "Shared", "SyncEngine"]),
         .testTarget(name: "JooldCommandLineTests", dependencies: ["JooldCommandLine", "SyncEngine", "Shared"]),
     ]
 )

@@ -18,6 +18,11 @@ public final class EventLoop {
         /// Timer and signal descriptors belong to the loop and are closed with their source.
         let ownsDescriptor: Bool
         let onReadable: () throws -> Void
+        /// Sources registered with `onWritable` may watch write readiness (off at first)
+        /// and pause read readiness; see `setInterest`.
+        var onWritable: (() throws -> Void)? = nil
+        var wantsReadable = true
+        var wantsWritable = false
     }
 
     public let logger: Logger
@@ -51,6 +56,35 @@ public final class EventLoop {
         _ = try addSource(Source(fd: fd, name: name, ownsDescriptor: false, onReadable: onReadable))
     }
 
+    /// Like `register(fd:name:onReadable:)`, and `onWritable` is called whenever `fd`
+    /// is writable while write interest is on (it starts off: turn it on with
+    /// `setInterest` when output is pending, off once it is flushed).
+    public func register(fd: Int32, name: String, onReadable: @escaping () throws -> Void,
+                         onWritable: @escaping () throws -> Void) throws {
+        var source = Source(fd: fd, name: name, ownsDescriptor: false, onReadable: onReadable)
+        source.onWritable = onWritable
+        _ = try addSource(source)
+    }
+
+    /// Chooses what a registered `fd` is watched for. With `readable` false,
+    /// `onReadable` is still called on EPOLLHUP/EPOLLERR (the peer is gone, the
+    /// callback should find out and unregister), never for mere input. `writable`
+    /// needs a source registered with `onWritable`. Throws for an unknown `fd`.
+    public func setInterest(fd: Int32, readable: Bool, writable: Bool) throws {
+        guard let token = tokenByDescriptor[fd], var source = sources[token] else {
+            throw SystemError("epoll_ctl(MOD)", errno: ENOENT, context: "fd \(fd) is not registered")
+        }
+        let writable = writable && source.onWritable != nil
+        guard readable != source.wantsReadable || writable != source.wantsWritable else { return }
+        let events = (readable ? UInt32(CSHIM_EPOLLIN) : 0) | (writable ? UInt32(CSHIM_EPOLLOUT) : 0)
+        guard cshim_epoll_mod(epollFD, fd, events, token) == 0 else {
+            throw SystemError.lastError("epoll_ctl(MOD)", "\(source.name), fd \(fd)")
+        }
+        source.wantsReadable = readable
+        source.wantsWritable = writable
+        sources[token] = source
+    }
+
     /// Stops watching `fd`; harmless if it is not registered.
     public func unregister(fd: Int32) {
         if let token = tokenByDescriptor[fd] { removeSource(token: token) }
@@ -76,16 +110,31 @@ public final class EventLoop {
                 throw SystemError.lastError("epoll_wait")
             }
             for index in 0..<Int(count) {
+                let token = ready[index].token
+                let events = ready[index].events
                 // Removed by an earlier callback of this batch: skip.
-                guard let source = sources[ready[index].token] else { continue }
-                do {
-                    try source.onReadable()
-                } catch {
-                    callbackErrors.log(logger, .error, key: source.name,
-                                       "\(source.name): \(error)")
+                guard let source = sources[token] else { continue }
+                let failed = events & UInt32(CSHIM_EPOLLERR | CSHIM_EPOLLHUP) != 0
+                // Input is only reported while read interest is on (it may have been
+                // paused by an earlier callback of this batch).
+                if failed || (source.wantsReadable && events & UInt32(CSHIM_EPOLLIN) != 0) {
+                    dispatch(source, source.onReadable)
+                    if stopRequested { break }
                 }
-                if stopRequested { break }
+                if events & UInt32(CSHIM_EPOLLOUT) != 0, let current = sources[token], current.wantsWritable,
+                   let onWritable = current.onWritable {
+                    dispatch(current, onWritable)
+                    if stopRequested { break }
+                }
             }
+        }
+    }
+
+    private func dispatch(_ source: Source, _ callback: () throws -> Void) {
+        do {
+            try callback()
+        } catch {
+            callbackErrors.log(logger, .error, key: source.name, "\(source.name): \(error)")
         }
     }
 

@@ -1,0 +1,293 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShim
+import ControlProtocol
+import Logging
+import Shared
+import SyncEngine
+
+/// The supervisor's end of the control socket (docs/control-protocol.md): the Unix
+/// stream socket and its directory, access control, framing and limits. What the
+/// requests mean is up to the `ControlHandler`.
+///
+/// Lives on one `EventLoop` and its thread: create it, use it and close it there.
+public final class ControlServer {
+    public let configuration: ControlServerConfiguration
+    /// The control group, resolved when the server started.
+    public let controlGroupID: gid_t
+    public var socketPath: String { configuration.socketPath }
+    /// Open client connections (those refused at once are not counted).
+    public var connectionCount: Int { connections.count }
+    public private(set) var isOpen = true
+
+    let loop: EventLoop
+    let logger: Logger
+    private(set) var handler: (any ControlHandler)?
+    private var listenFD: Int32 = -1
+    /// The socket file this server created, so `close` never removes a successor's.
+    private var socketIdentity: (device: UInt64, inode: UInt64)?
+    private var connections: [UInt64: ControlConnection] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private var nextRequestSequence: UInt64 = 1
+    private var sweepTimer: EventLoop.TimerID?
+    private var acceptResumeTimer: EventLoop.TimerID?
+    private var loggedGroupFallback = false
+    private let ownerThread = pthread_self()
+    /// One read buffer for all connections (they are served one at a time).
+    var readBuffer = [UInt8](repeating: 0, count: 65536)
+    var warnings = RateLimiter(limit: 10, interval: .seconds(60))
+
+    /// Resolves the control group, prepares the directory and the socket, and starts
+    /// accepting on `loop`. Throws `ControlServerError`.
+    public init(configuration: ControlServerConfiguration, loop: EventLoop, handler: any ControlHandler,
+                logger: Logger) throws(ControlServerError) {
+        self.configuration = configuration
+        self.loop = loop
+        self.handler = handler
+        self.logger = logger
+        do {
+            guard let gid = try GroupDatabase.groupID(named: configuration.groupName) else {
+                throw ControlServerError.noSuchGroup(configuration.groupName)
+            }
+            controlGroupID = gid
+        } catch let error as SystemError {
+            throw .system(error)
+        } catch let error as ControlServerError {
+            throw error
+        } catch {
+            throw .system(SystemError("getgrnam_r", errno: EIO, context: "\(error)"))
+        }
+        do {
+            try prepareDirectory()
+            try removeStaleSocket()
+            try listen()
+            let sweep = max(.milliseconds(10), min(.seconds(1), configuration.idleTimeout / 4))
+            sweepTimer = try loop.scheduleTimer(name: "control idle sweep", after: sweep, repeating: sweep) {
+                [weak self] in self?.closeIdleConnections()
+            }
+        } catch {
+            close()
+            if let error = error as? ControlServerError { throw error }
+            if let error = error as? SystemError { throw .system(error) }
+            throw .system(SystemError("control server", errno: EIO, context: "\(error)"))
+        }
+        logger.info("control socket \(socketPath) ready (group '\(configuration.groupName)', gid \(controlGroupID))")
+    }
+
+    deinit { close() }
+
+    /// Closes every connection and the socket, and removes the socket file. Responders
+    /// of requests still being handled do nothing afterwards. Harmless twice.
+    public func close() {
+        guard isOpen else { return }
+        isOpen = false
+        if let sweepTimer { loop.cancelTimer(sweepTimer) }
+        if let acceptResumeTimer { loop.cancelTimer(acceptResumeTimer) }
+        sweepTimer = nil
+        acceptResumeTimer = nil
+        for connection in connections.values { connection.close(reason: nil) }
+        connections.removeAll()
+        if listenFD >= 0 {
+            loop.unregister(fd: listenFD)
+            Glibc.close(listenFD)
+            listenFD = -1
+        }
+        if let socketIdentity, let current = Self.identity(of: socketPath), current == socketIdentity {
+            unlink(socketPath)
+        }
+        socketIdentity = nil
+        handler = nil
+    }
+
+    // MARK: - Socket file and directory
+
+    private func prepareDirectory() throws(ControlServerError) {
+        let directory = configuration.socketDirectory
+        var info = stat()
+        if stat(directory, &info) != 0 {
+            guard errno == ENOENT else { throw .system(.lastError("stat", directory)) }
+            guard mkdir(directory, ControlServerConfiguration.directoryMode) == 0 || errno == EEXIST else {
+                throw .system(.lastError("mkdir", directory))
+            }
+            guard stat(directory, &info) == 0 else { throw .system(.lastError("stat", directory)) }
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw .notADirectory(path: directory) }
+        // A shared directory (/tmp and the like) is not ours to lock down.
+        if info.st_mode & (S_ISVTX | S_IWOTH) != 0 {
+            logger.notice("control socket directory \(directory) is shared (mode \(String(info.st_mode & 0o7777, radix: 8))); leaving its mode and group alone")
+            return
+        }
+        guard chown(directory, uid_t.max, controlGroupID) == 0 else { throw .system(.lastError("chown", directory)) }
+        guard chmod(directory, ControlServerConfiguration.directoryMode) == 0 else {
+            throw .system(.lastError("chmod", directory))
+        }
+    }
+
+    /// A socket file left by a server that is gone is removed; one a live server
+    /// answers on is not, and neither is anything that is not a socket.
+    private func removeStaleSocket() throws(ControlServerError) {
+        var info = stat()
+        guard lstat(socketPath, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw .system(.lastError("lstat", socketPath))
+        }
+        guard info.st_mode & S_IFMT == S_IFSOCK else { throw .notASocket(path: socketPath) }
+        let probe = cshim_unix_stream_socket()
+        guard probe >= 0 else { throw .system(.lastError("socket(AF_UNIX)", socketPath)) }
+        let connected = cshim_unix_connect(probe, socketPath) == 0
+        let code = errno
+        Glibc.close(probe)
+        // EAGAIN: a live listener whose backlog is full.
+        if connected || code == EAGAIN || code == EINPROGRESS { throw .alreadyRunning(path: socketPath) }
+        switch code {
+        case ECONNREFUSED:
+            guard unlink(socketPath) == 0 || errno == ENOENT else { throw .system(.lastError("unlink", socketPath)) }
+            logger.info("removed the stale control socket \(socketPath)")
+        case ENOENT:
+            return
+        default:
+            throw .system(SystemError("connect", errno: code, context: "probing \(socketPath)"))
+        }
+    }
+
+    private func listen() throws(ControlServerError) {
+        let fd = cshim_unix_stream_socket()
+        guard fd >= 0 else { throw .system(.lastError("socket(AF_UNIX)", socketPath)) }
+        listenFD = fd
+        guard cshim_unix_bind(fd, socketPath) == 0 else { throw .system(.lastError("bind", socketPath)) }
+        socketIdentity = Self.identity(of: socketPath)
+        // Permissions before listen(): nobody can connect while they are still wide.
+        guard chown(socketPath, uid_t.max, controlGroupID) == 0 else { throw .system(.lastError("chown", socketPath)) }
+        guard chmod(socketPath, ControlServerConfiguration.socketMode) == 0 else {
+            throw .system(.lastError("chmod", socketPath))
+        }
+        guard Glibc.listen(fd, 128) == 0 else { throw .system(.lastError("listen", socketPath)) }
+        do {
+            try loop.register(fd: fd, name: "control socket \(socketPath)") { [weak self] in self?.acceptPending() }
+        } catch let error as SystemError {
+            throw .system(error)
+        } catch {
+            throw .system(SystemError("epoll_ctl(ADD)", errno: EIO, context: "\(error)"))
+        }
+    }
+
+    private static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return nil }
+        return (UInt64(info.st_dev), UInt64(info.st_ino))
+    }
+
+    // MARK: - Accepting
+
+    private func acceptPending() {
+        for _ in 0..<64 {
+            guard isOpen else { return }
+            let fd = cshim_accept_nonblocking(listenFD)
+            guard fd >= 0 else {
+                let error = SystemError.lastError("accept4", socketPath)
+                switch error.errno {
+                case EAGAIN, EWOULDBLOCK:
+                    return
+                case EINTR, ECONNABORTED, EPROTO:
+                    continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Level-triggered: retrying at once would spin. Try again shortly.
+                    warnings.log(logger, .error, key: "accept", "control socket: \(error); pausing accept for 100 ms")
+                    pauseAccepting()
+                    return
+                default:
+                    warnings.log(logger, .error, key: "accept", "control socket: \(error)")
+                    return
+                }
+            }
+            admit(fd)
+        }
+    }
+
+    private func pauseAccepting() {
+        guard acceptResumeTimer == nil, (try? loop.setInterest(fd: listenFD, readable: false, writable: false)) != nil
+        else { return }
+        acceptResumeTimer = try? loop.scheduleTimer(name: "control accept resume", after: .milliseconds(100)) {
+            [weak self] in
+            guard let self, self.isOpen else { return }
+            self.acceptResumeTimer = nil
+            try self.loop.setInterest(fd: self.listenFD, readable: true, writable: false)
+        }
+        if acceptResumeTimer == nil { try? loop.setInterest(fd: listenFD, readable: true, writable: false) }
+    }
+
+    private func admit(_ fd: Int32) {
+        guard connections.count < configuration.maxConnections else {
+            Glibc.close(fd)
+            warnings.log(logger, .warning, key: "too-many",
+                         "control socket: connection refused, \(connections.count) connections already open (the limit)")
+            return
+        }
+        let peer: PeerCredentials
+        do {
+            let (credentials, fallback) = try PeerCredentials.read(fd: fd)
+            peer = credentials
+            if fallback && !loggedGroupFallback {
+                loggedGroupFallback = true
+                logger.notice("the kernel lacks SO_PEERGROUPS (Linux 4.13+): control clients' supplementary groups come from the group database")
+            }
+        } catch {
+            Glibc.close(fd)
+            warnings.log(logger, .error, key: "credentials", "control socket: connection refused: \(error)")
+            return
+        }
+        guard peer.mayControl(controlGroup: controlGroupID) else {
+            let refusal = ControlError(.permissionDenied,
+                                       "permission denied: only root and members of group '\(configuration.groupName)' may use the supervisor")
+            let line = Array((ControlResponse(id: nil, .failure(refusal)).line + "\n").utf8)
+            // A fresh socket's buffer is empty: the line fits. Best effort either way.
+            _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            Glibc.close(fd)
+            warnings.log(logger, .warning, key: "denied",
+                         "control socket: refused \(peer) (groups \(peer.supplementaryGroups)): neither root nor in group '\(configuration.groupName)'")
+            return
+        }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let connection = ControlConnection(id: id, fd: fd, peer: peer, server: self)
+        do {
+            try loop.register(fd: fd, name: "control client \(peer)",
+                              onReadable: { [weak connection] in connection?.readable() },
+                              onWritable: { [weak connection] in connection?.writable() })
+        } catch {
+            Glibc.close(fd)
+            warnings.log(logger, .error, key: "register", "control socket: cannot watch a connection: \(error)")
+            return
+        }
+        connections[id] = connection
+        logger.debug("control connection \(id) from \(peer)")
+    }
+
+    // MARK: - Shared with the connections
+
+    func forget(_ connection: ControlConnection) {
+        connections[connection.id] = nil
+    }
+
+    func takeRequestSequence() -> UInt64 {
+        defer { nextRequestSequence += 1 }
+        return nextRequestSequence
+    }
+
+    func assertOwnerThread() {
+        precondition(pthread_equal(pthread_self(), ownerThread) != 0,
+                     "ControlServer: a responder was called off the event loop's thread")
+    }
+
+    private func closeIdleConnections() {
+        let now = MonotonicClock.nanoseconds()
+        let (seconds, attoseconds) = configuration.idleTimeout.components
+        let limit = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds / 1_000_000_000))
+        for connection in connections.values where connection.isIdle(now: now, limit: limit) {
+            warnings.log(logger, .info, key: "idle",
+                         "control connection from \(connection.peer) closed: idle for \(configuration.idleTimeout)")
+            connection.close(reason: nil)
+        }
+    }
+}
