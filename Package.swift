@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "joold", targets: ["joold"]),
+        .executable(name: "jooldctl", targets: ["jooldctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +45,12 @@ let package = Package(
         .target(name: "JooldCommandLine", dependencies: ["SyncEngine", "Shared"]),
         // Drop-in replacement for the stock joold.
         .executableTarget(name: "joold", dependencies: ["JooldCommandLine", "SyncEngine"]),
+        // jooldctl, the operator's command line for the supervisor: commands, client, formatting.
+        .target(name: "JooldctlCommands", dependencies: [
+            "ControlProtocol", "Shared",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "jooldctl", dependencies: ["JooldctlCommands"]),
         // A stand-in for the Jool kernel module (its netlink bytes over a Unix socket),
         // for host tests and benchmarks.
         .target(name: "JoolSimulator", dependencies: ["Shared"]),
@@ -55,5 +62,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["SyncEngine", "Shared", "JoolSimulator", "NetworkTestSupport"]),
         .testTarget(name: "SupervisorCoreTests", dependencies: ["SupervisorCore", "ControlProtocol", "Shared", "SyncEngine"]),
         .testTarget(name: "JooldCommandLineTests", dependencies: ["JooldCommandLine", "SyncEngine", "Shared"]),
+        // jooldctl against a fake supervisor (in-process, and the built binary).
+        .testTarget(name: "JooldctlTests", dependencies: ["JooldctlCommands", "ControlProtocol", "Shared"]),
     ]
 )

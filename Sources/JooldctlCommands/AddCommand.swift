@@ -1,0 +1,69 @@
+import ArgumentParser
+import Shared
+
+struct AddCommand: ControlCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Start synchronizing a Jool instance (the supervisor remembers it).",
+        discussion: """
+            The files are read and checked here (relative paths are relative to the current \
+            directory) and sent as JSON objects; a mistake is reported with the file and key, \
+            and the supervisor is not contacted.
+
+            Example:
+              jooldctl add --instance potato --netns blue --net netsocket.json \\
+                  --stats-port 45678
+            """)
+
+    @Argument(help: ArgumentHelp("The Jool instance name (same as --instance).", valueName: "name"))
+    var name: String?
+
+    @Option(help: ArgumentHelp("The Jool instance name: 1 to 15 printable ASCII characters.", valueName: "name"))
+    var instance: String?
+
+    @Option(help: ArgumentHelp("The network socket file, with joold's keys (\"multicast address\", \"multicast port\", \"in interface\", \"out interface\", \"reuseaddr\", \"ttl\").", valueName: "file"))
+    var net: String
+
+    @Option(help: ArgumentHelp("The network namespace: a name as 'ip netns' has it, or a path such as /proc/PID/ns/net (default: the supervisor's own).", valueName: "ns"))
+    var netns: String?
+
+    @Option(name: .customLong("stats-port"), help: ArgumentHelp("Serve the stats counters on UDP port N of :: (same as a stats file {\"address\": \"::\", \"port\": N}).", valueName: "n"))
+    var statsPort: Int?
+
+    @Option(name: .customLong("stats"), help: ArgumentHelp("The stats socket file (\"address\", \"port\"). Default: no stats server.", valueName: "file"))
+    var stats: String?
+
+    @Flag(name: .customLong("enable-ss"), help: "Turn ss-enabled on in the instance when it is off.")
+    var enableSS = false
+
+    @OptionGroup var options: GlobalOptions
+
+    func validate() throws {
+        let name = try InstanceSelection.name(positional: name, option: instance, required: true)
+        _ = name
+        if statsPort != nil && stats != nil {
+            throw ValidationError("--stats-port and --stats are mutually exclusive")
+        }
+        if let statsPort, !(1...65535).contains(statsPort) {
+            throw ValidationError("--stats-port must be a port number from 1 to 65535, found \(statsPort)")
+        }
+    }
+
+    func execute(_ context: CommandContext) throws {
+        let name = try InstanceSelection.name(positional: name, option: instance, required: true)!
+        var fields = InstanceSelection.fields(name: name, netns: netns)
+        fields.append(JSONValue.Member("net", try ConfigurationFiles.netSocket(path: net, currentDirectory: context.currentDirectory)))
+        if let stats {
+            fields.append(JSONValue.Member("stats", try ConfigurationFiles.statsSocket(path: stats, currentDirectory: context.currentDirectory)))
+        } else if let statsPort {
+            fields.append(JSONValue.Member("stats", ConfigurationFiles.statsObject(port: statsPort)))
+        }
+        fields.append(JSONValue.Member("enable_ss", .bool(enableSS)))
+        let result = try context.call("add", fields, options: options)
+        if options.json {
+            context.print(result.serialized())
+        } else {
+            context.print(Formatting.statusTable(try statusRecords(result)))
+        }
+    }
+}

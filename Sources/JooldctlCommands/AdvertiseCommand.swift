@@ -1,0 +1,55 @@
+import ArgumentParser
+import Shared
+
+struct AdvertiseCommand: ControlCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "advertise",
+        abstract: "Have an instance's worker advertise its whole session table to the peers.",
+        discussion: """
+            What keepalived's notify_backup hook runs. Prints the method (kernel: Jool's own \
+            advertisement), the number of sessions sent when known ('-' otherwise) and the \
+            seconds it took. Waits up to 120 s unless --no-wait or --timeout.
+
+            Example:
+              jooldctl advertise default --netns K
+            """)
+
+    @Argument(help: ArgumentHelp("The Jool instance name (same as --instance).", valueName: "name"))
+    var name: String?
+
+    @Option(help: ArgumentHelp("The Jool instance name.", valueName: "name"))
+    var instance: String?
+
+    @Option(help: ArgumentHelp("The instance's network namespace (default: the supervisor's own).", valueName: "ns"))
+    var netns: String?
+
+    @Flag(name: .customLong("no-wait"), help: "Return once the advertisement has started (sends \"wait\": false).")
+    var noWait = false
+
+    @OptionGroup var options: GlobalOptions
+
+    func validate() throws {
+        _ = try InstanceSelection.name(positional: name, option: instance, required: true)
+    }
+
+    func execute(_ context: CommandContext) throws {
+        let name = try InstanceSelection.name(positional: name, option: instance, required: true)!
+        var fields = InstanceSelection.fields(name: name, netns: netns)
+        if noWait { fields.append(JSONValue.Member("wait", .bool(false))) }
+        let result = try context.call("advertise", fields, options: options,
+                                      defaultTimeout: noWait ? Jooldctl.defaultTimeout : Jooldctl.defaultAdvertiseTimeout)
+        if options.json {
+            context.print(result.serialized())
+            return
+        }
+        guard case .object = result else {
+            throw JooldctlFailure(.protocolError, "the supervisor's advertise result is not an object: \(result.serialized().prefix(200))")
+        }
+        let instance = result["instance"]?.stringValue ?? name
+        let netns = result["netns"]?.stringValue ?? (self.netns ?? "")
+        let method = result["method"]?.stringValue ?? "-"
+        let sessions = result["sessions"]?.integerValue.map { String($0) } ?? "-"
+        let seconds = result["seconds"]?.doubleValue.map { String(($0 * 1000).rounded() / 1000) } ?? "-"
+        context.print("advertised \(Formatting.label(instance: instance, netns: netns)): method \(method), sessions \(sessions), seconds \(seconds)")
+    }
+}
