@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "joold", targets: ["joold"]),
+        .executable(name: "joold-supervisor", targets: ["joold-supervisor"]),
+        .executable(name: "joold-worker", targets: ["joold-worker"]),
         .executable(name: "jooldctl", targets: ["jooldctl"]),
     ],
     dependencies: [
@@ -39,6 +41,11 @@ let package = Package(
         // The supervisor's control server: the Unix socket, access control, framing.
         .target(name: "SupervisorCore", dependencies: [
             "ControlProtocol", "Shared", "SyncEngine", "CShim",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "joold-supervisor", dependencies: [
+            "SupervisorCore", "ControlProtocol", "SyncEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The stock joold command line (both forms) turned into a WorkerConfiguration.

@@ -202,8 +202,9 @@ public final class SupervisedWorker {
         case .stop:
             loop.stop()
         case let .statsRequest(id):
-            let counters = worker?.counters.namedValues.map { ($0.name, $0.value) } ?? []
-            let extra = worker?.extra.namedValues.map { ($0.name, $0.value) } ?? []
+            // A worker still waiting has relayed nothing: zeros.
+            let counters = (worker?.counters ?? JooldCounters()).namedValues.map { ($0.name, $0.value) }
+            let extra = (worker?.extra ?? ExtraCounters()).namedValues.map { ($0.name, $0.value) }
             control.send(.stats(id: id, counters: counters, extra: extra))
         case let .advertiseRequest(id):
             control.send(.advertised(id: id, advertise()))

@@ -2,11 +2,14 @@ import CJansson
 import Glibc
 
 extension JSONValue {
-    /// The value as compact JSON text (one line), written by jansson.
-    public func serialized() -> String {
+    /// The value as JSON text written by jansson: compact on one line, or with `indent`
+    /// spaces (1 to 31) per level for files people read.
+    public func serialized(indent: Int = 0) -> String {
         let json = makeJansson()
         defer { json_decref(json) }
-        guard let text = json_dumps(json, Int(JSON_COMPACT) | Int(JSON_ENCODE_ANY)) else { return "null" }
+        // JSON_INDENT(n) is a function-like macro: (n & 0x1F).
+        let layout = indent > 0 ? (indent & 0x1F) : Int(JSON_COMPACT)
+        guard let text = json_dumps(json, layout | Int(JSON_ENCODE_ANY)) else { return "null" }
         defer { free(text) }
         return String(cString: text)
     }

@@ -1,0 +1,70 @@
+import ControlProtocol
+import Glibc
+import Shared
+import SyncEngine
+
+/// One instance under supervision: what the operator asked for, its current worker
+/// process, and its history (restarts, last error).
+final class ManagedInstance {
+    var definition: InstanceDefinition
+    let namespace: NamespaceReference
+    /// Recorded at add; nil when the namespace was missing (state file loaded).
+    var identity: NamespaceIdentity?
+
+    var state: InstanceState = .starting
+    var pid: pid_t?
+    var control: Int32?
+    var startedAt: UInt64?
+    var starts = 0
+    var lastError: String?
+    /// The worker's last account of itself.
+    var report: WorkerReport?
+    /// The last fatal message of the current worker, to explain its exit.
+    var fatalMessage: String?
+    var backoff = Backoff()
+    var restartTimer: EventLoop.TimerID?
+    var killTimer: EventLoop.TimerID?
+    /// Removed, or the supervisor is stopping: do not restart.
+    var retiring = false
+    /// Restart at once when the current worker exits (its definition changed).
+    var restartWhenStopped = false
+
+    /// Callbacks waiting for the worker's first report, or its failure.
+    var firstReportWaiters: [(Result<Void, ControlError>) -> Void] = []
+    var pendingStats: [Int64: (WorkerMessage?) -> Void] = [:]
+    var pendingAdvertise: [Int64: (Result<AdvertiseOutcome, ControlError>) -> Void] = [:]
+
+    init(definition: InstanceDefinition, namespace: NamespaceReference, identity: NamespaceIdentity?) {
+        self.definition = definition
+        self.namespace = namespace
+        self.identity = identity
+    }
+
+    var key: InstanceKey { definition.key }
+
+    var restarts: Int { max(starts - 1, 0) }
+
+    var uptime: Duration? {
+        startedAt.map { .nanoseconds(Int64(MonotonicClock.nanoseconds() - $0)) }
+    }
+
+    var statusRecord: InstanceStatusRecord {
+        InstanceStatusRecord(
+            instance: definition.instance, netns: definition.netns, state: state, pid: pid,
+            uptimeSeconds: pid == nil ? nil : uptime.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
+            restarts: restarts, lastError: lastError,
+            waitingFor: state == .waiting ? report?.waitingFor : nil,
+            ssEnabled: report?.ssEnabled, kernelVersion: report?.kernelVersion,
+            multicast: report?.multicast, statsPort: report?.statsPort)
+    }
+
+    /// Answers everything still waiting on the worker that just went away.
+    func failPending(_ error: ControlError) {
+        firstReportWaiters.forEach { $0(.failure(error)) }
+        firstReportWaiters = []
+        pendingStats.values.forEach { $0(nil) }
+        pendingStats = [:]
+        pendingAdvertise.values.forEach { $0(.failure(error)) }
+        pendingAdvertise = [:]
+    }
+}
