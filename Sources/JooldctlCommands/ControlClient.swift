@@ -30,8 +30,16 @@ public struct ControlClient: Sendable {
         let deadline = ContinuousClock.now + .milliseconds(Int64((timeout * 1000).rounded(.up)))
         let fd = try connect(deadline: deadline)
         defer { close(fd) }
-        try send(Array((line + "\n").utf8), on: fd, deadline: deadline)
-        let answer = try receiveLine(on: fd, deadline: deadline)
+        let answer: String
+        do {
+            try send(Array((line + "\n").utf8), on: fd, deadline: deadline)
+            answer = try receiveLine(on: fd, deadline: deadline)
+        } catch let failure where failure.status == .protocolError {
+            // A supervisor that refuses a client at once (permission-denied) answers and
+            // closes without reading: its answer may still be waiting to be read.
+            guard let early = try? receiveLine(on: fd, deadline: deadline) else { throw failure }
+            answer = early
+        }
         let response: ControlResponse
         do {
             response = try ControlResponse.parse(answer)

@@ -44,6 +44,18 @@ import Testing
         #expect(result.standardError == "jooldctl: the line exceeds 1 MiB (line-too-long)\n")
     }
 
+    @Test func refusalBeforeTheRequestIsRead() {
+        // What the supervisor does to a user outside its control group.
+        let supervisor = FakeSupervisor(greeting: #"{"protocol":1,"ok":false,"error":{"code":"permission-denied","message":"uid 1000 is neither root nor in group 'joold'"}}"# + "\n")
+        defer { supervisor.stop() }
+
+        for _ in 0..<20 {
+            let result = jooldctl(["list"], supervisor: supervisor)
+            #expect(result.exitCode == 1)
+            #expect(result.standardError == "jooldctl: uid 1000 is neither root nor in group 'joold' (permission-denied)\n")
+        }
+    }
+
     // MARK: 2: configuration files, checked before any connection
 
     @Test(arguments: [
@@ -172,7 +184,7 @@ import Testing
         (.raw("[1, 2]\n"), "lacks 'ok'"),
         (.raw(#"{"protocol":1,"id":"someone else's","ok":true,"result":{"instances":[]}}"# + "\n"), "answered request id \"someone else's\""),
         (.raw(#"{"protocol":1,"ok":true,"result":{"instances":[]}}"# + "\n"), "answered request id (none)"),
-        (.raw(#"{"protocol":1,"ok":true,"res"#), "closed the connection in the middle of its answer"),
+        (.rawThenClose(#"{"protocol":1,"ok":true,"res"#), "closed the connection in the middle of its answer"),
         (.raw("{\"ok\": tru\n"), "unreadable"),
         (.close, "closed the connection without answering"),
         (.result(.object(["surprise": .integer(1)])), "lacks 'instances'"),

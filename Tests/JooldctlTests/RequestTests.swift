@@ -183,8 +183,8 @@ import Testing
         #expect(supervisor.requests.count == 3)
     }
 
-    @Test func theDefaultSocketIsTheDocumentedOne() {
-        let options = GlobalOptions()
+    @Test func theDefaultSocketIsTheDocumentedOne() throws {
+        let options = try GlobalOptions.parse([])
         #expect(options.socketPath(environment: [:]) == "/run/joold/supervisor.sock")
         #expect(options.socketPath(environment: ["JOOLDCTL_SOCKET": ""]) == "/run/joold/supervisor.sock")
         #expect(options.socketPath(environment: ["JOOLDCTL_SOCKET": "/tmp/x.sock"]) == "/tmp/x.sock")

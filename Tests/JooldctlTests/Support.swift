@@ -40,6 +40,8 @@ final class FakeSupervisor: @unchecked Sendable {
         case refuse(ControlError.Code, String)
         /// These bytes, as they are (add the newline yourself).
         case raw(String)
+        /// These bytes, then close the connection.
+        case rawThenClose(String)
         /// Close the connection without answering.
         case close
         /// Never answer; keep the connection open until the client leaves.
@@ -52,12 +54,15 @@ final class FakeSupervisor: @unchecked Sendable {
     private var recorded: [String] = []
     private var accepted = 0
     private var replies: [Reply]
+    /// Sent on every connection as soon as it is accepted, which is then closed unread.
+    private let greeting: String?
     private let listener: Int32
     private let stopPipe: [Int32]
     private let finished = DispatchSemaphore(value: 0)
 
-    init(_ replies: Reply...) {
+    init(_ replies: Reply..., greeting: String? = nil) {
         self.replies = replies
+        self.greeting = greeting
         path = scratch.path + "/s.sock"
         let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         precondition(listener >= 0)
@@ -125,6 +130,11 @@ final class FakeSupervisor: @unchecked Sendable {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else { continue }
             lock.withLock { accepted += 1 }
+            if let greeting {
+                send(connection, greeting)
+                close(connection)
+                continue
+            }
             let keepGoing = handle(connection)
             close(connection)
             if !keepGoing { return }
@@ -155,6 +165,9 @@ final class FakeSupervisor: @unchecked Sendable {
                     send(connection, ControlResponse(id: id, .failure(ControlError(code, message))).line + "\n")
                 case let .raw(text):
                     send(connection, text)
+                case let .rawThenClose(text):
+                    send(connection, text)
+                    return true
                 case .close:
                     return true
                 case .silent:
