@@ -47,6 +47,10 @@ struct AdvertiseCommand: ControlCommand {
         }
         let instance = result["instance"]?.stringValue ?? name
         let netns = result["netns"]?.stringValue ?? (self.netns ?? "")
+        if result["method"] == nil, result["started"]?.boolValue == true {
+            context.print("started advertising \(Formatting.label(instance: instance, netns: netns)) (not waiting for it to finish)")
+            return
+        }
         let method = result["method"]?.stringValue ?? "-"
         let sessions = result["sessions"]?.integerValue.map { String($0) } ?? "-"
         let seconds = result["seconds"]?.doubleValue.map { String(($0 * 1000).rounded() / 1000) } ?? "-"

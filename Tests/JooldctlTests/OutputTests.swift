@@ -117,6 +117,25 @@ import Testing
                 == "advertised 'default': method kernel, sessions 1500, seconds 2.5\n")
     }
 
+    @Test func advertiseWithoutWaiting() {
+        let supervisor = FakeSupervisor(.result(.object(["instance": .string("default"), "netns": .string("K"), "started": .bool(true)])))
+        defer { supervisor.stop() }
+
+        #expect(jooldctl(["advertise", "default", "--netns", "K", "--no-wait"], supervisor: supervisor).standardOutput
+                == "started advertising 'default' in namespace K (not waiting for it to finish)\n")
+    }
+
+    @Test func statusAnsweredWithABareStatusObject() {
+        let supervisor = FakeSupervisor(.result(statusObject("potato", netns: "blue", state: .running, pid: 5, uptime: 90000)))
+        defer { supervisor.stop() }
+
+        #expect(jooldctl(["status", "potato", "--netns", "blue"], supervisor: supervisor).standardOutput == """
+            INSTANCE  NETNS  STATE    PID  UPTIME  RESTARTS  DETAIL
+            potato    blue   running  5    1d01h   0         -
+
+            """)
+    }
+
     @Test func version() {
         let supervisor = FakeSupervisor(.result(.object(["supervisor": .string("0.2.0"), "protocol": .integer(1)])))
         defer { supervisor.stop() }
