@@ -150,7 +150,7 @@ final class ControlConnection {
         guard start < input.count else { return nil }
         let found: Int? = input.withUnsafeBytes { raw in
             guard let hit = memchr(raw.baseAddress! + start, 0x0A, input.count - start) else { return nil }
-            return start + (UnsafeRawPointer(hit) - raw.baseAddress!)
+            return UnsafeRawPointer(hit) - raw.baseAddress!
         }
         if found == nil { scanned = input.count }
         return found

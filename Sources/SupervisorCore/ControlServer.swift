@@ -219,9 +219,9 @@ public final class ControlServer {
 
     private func admit(_ fd: Int32) {
         guard connections.count < configuration.maxConnections else {
-            Glibc.close(fd)
             warnings.log(logger, .warning, key: "too-many",
                          "control socket: connection refused, \(connections.count) connections already open (the limit)")
+            Glibc.close(fd)
             return
         }
         let peer: PeerCredentials
@@ -233,19 +233,19 @@ public final class ControlServer {
                 logger.notice("the kernel lacks SO_PEERGROUPS (Linux 4.13+): control clients' supplementary groups come from the group database")
             }
         } catch {
-            Glibc.close(fd)
             warnings.log(logger, .error, key: "credentials", "control socket: connection refused: \(error)")
+            Glibc.close(fd)
             return
         }
         guard peer.mayControl(controlGroup: controlGroupID) else {
             let refusal = ControlError(.permissionDenied,
                                        "permission denied: only root and members of group '\(configuration.groupName)' may use the supervisor")
+            warnings.log(logger, .warning, key: "denied",
+                         "control socket: refused \(peer) (groups \(peer.supplementaryGroups)): neither root nor in group '\(configuration.groupName)'")
             let line = Array((ControlResponse(id: nil, .failure(refusal)).line + "\n").utf8)
             // A fresh socket's buffer is empty: the line fits. Best effort either way.
             _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
             Glibc.close(fd)
-            warnings.log(logger, .warning, key: "denied",
-                         "control socket: refused \(peer) (groups \(peer.supplementaryGroups)): neither root nor in group '\(configuration.groupName)'")
             return
         }
         let id = nextConnectionID

@@ -1,0 +1,94 @@
+import ControlProtocol
+import Foundation
+import Shared
+import SupervisorCore
+import Testing
+@testable import SyncEngine
+
+/// Starting up: the group, the directory, stale and live sockets.
+@Suite struct SocketFileTests {
+    @Test func staleSocketIsReplaced() throws {
+        let base = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(mkdir(base + "/run", 0o750) == 0)
+        // A socket file nobody listens on any more (its server died without cleaning up).
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array((base + "/run/supervisor.sock").utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        close(stale)
+
+        let server = try ServerHarness(baseDirectory: base)
+        defer { server.stop() }
+        #expect(try TestClient(server.socketPath).request(#"{"id": 1, "op": "echo"}"#).id == .integer(1))
+        #expect(server.log.messages.contains { $0.contains("removed the stale control socket") })
+    }
+
+    @Test func liveServerIsNotReplaced() throws {
+        let first = try ServerHarness()
+        defer { first.stop() }
+        #expect(throws: ControlServerError.alreadyRunning(path: first.socketPath)) {
+            _ = try ServerHarness(baseDirectory: first.baseDirectory)
+        }
+        // The failed start left the first server's socket alone.
+        #expect(try TestClient(first.socketPath).request(#"{"id": 2, "op": "echo"}"#).id == .integer(2))
+    }
+
+    @Test func somethingElseAtTheSocketPathIsLeftAlone() throws {
+        let base = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(mkdir(base + "/run", 0o750) == 0)
+        let path = base + "/run/supervisor.sock"
+        #expect(FileManager.default.createFile(atPath: path, contents: Array("keep me".utf8).withUnsafeBytes { Data($0) }))
+        #expect(throws: ControlServerError.notASocket(path: path)) {
+            _ = try ServerHarness(baseDirectory: base)
+        }
+        #expect(FileManager.default.contents(atPath: path) == Data("keep me".utf8))
+    }
+
+    @Test func unknownGroupIsAClearError() throws {
+        let error = #expect(throws: ControlServerError.self) {
+            _ = try ServerHarness(groupName: "no-such-group-jsc")
+        }
+        #expect(error == .noSuchGroup("no-such-group-jsc"))
+        #expect(error?.description.contains("'no-such-group-jsc' does not exist") == true)
+    }
+
+    @Test func sharedDirectoryKeepsItsModeButTheSocketIsLockedDown() throws {
+        let base = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(mkdir(base + "/shared", 0o777) == 0 && chmod(base + "/shared", 0o1777) == 0)
+        let server = try ServerHarness(baseDirectory: base) { $0.socketPath = base + "/shared/control.sock" }
+        defer { server.stop() }
+        var info = stat()
+        #expect(stat(base + "/shared", &info) == 0 && info.st_mode & 0o7777 == 0o1777)
+        #expect(lstat(server.socketPath, &info) == 0 && info.st_mode & 0o7777 == 0o660)
+        #expect(server.log.messages.contains { $0.contains("is shared") })
+    }
+
+    @Test func socketDirectoryOfAPath() {
+        func directory(_ path: String) -> String { ControlServerConfiguration(socketPath: path).socketDirectory }
+        #expect(directory("/run/joold/supervisor.sock") == "/run/joold")
+        #expect(directory("/supervisor.sock") == "/")
+        #expect(directory("supervisor.sock") == ".")
+        #expect(directory("run//x.sock") == "run/")
+        #expect(ControlServerConfiguration().socketPath == "/run/joold/supervisor.sock")
+        #expect(ControlServerConfiguration().groupName == "root")
+        #expect(ControlServerConfiguration().idleTimeout == .seconds(60))
+        #expect(ControlServerConfiguration().maxLineLength == 1_048_576)
+        #expect(ControlServerConfiguration().maxPendingOutput == 1_048_576)
+    }
+
+    @Test func tooLongSocketPathIsRefused() throws {
+        let base = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let long = base + "/" + String(repeating: "s", count: 120)
+        #expect(throws: ControlServerError.self) {
+            _ = try ServerHarness(baseDirectory: base) { $0.socketPath = long }
+        }
+    }
+}
