@@ -39,7 +39,8 @@ public final class ControlServer {
     var warnings = RateLimiter(limit: 10, interval: .seconds(60))
 
     /// Resolves the control group, prepares the directory and the socket, and starts
-    /// accepting on `loop`. Throws `ControlServerError`.
+    /// accepting on `loop`. Throws `ControlServerError`. The server keeps `handler`
+    /// until `close()` (a handler that owns the server: close it to break the cycle).
     public init(configuration: ControlServerConfiguration, loop: EventLoop, handler: any ControlHandler,
                 logger: Logger) throws(ControlServerError) {
         self.configuration = configuration
