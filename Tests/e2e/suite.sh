@@ -50,9 +50,13 @@ elif [ $rc -ne 0 ]; then
 fi
 echo "e2e: guest image ready in $((SECONDS - t0)) s"
 
-# This project's joold, as the guest will run it (shared at /project/.build).
-if printf '%s\n' "${cases[@]}" | grep -q ours && [ ! -x "$here/../../.build/debug/joold" ]; then
-    (cd "$here/../.." && swift build --product joold) || { echo "e2e: FAIL: cannot build joold"; exit 1; }
+# This project's programs as the guest runs them: a release build with the Swift runtime
+# linked in (one self-contained file each, as a deployment would ship them).
+if printf '%s\n' "${cases[@]}" | grep -q ours; then
+    t=$SECONDS
+    (cd "$here/../.." && swift build -c release --static-swift-stdlib >/tmp/joold-e2e-build.log 2>&1) ||
+        { tail -n 30 /tmp/joold-e2e-build.log; echo "e2e: FAIL: cannot build the release binaries"; exit 1; }
+    echo "e2e: release binaries built in $((SECONDS - t)) s"
 fi
 
 passed=0 failed=0 failed_names=()
@@ -64,7 +68,8 @@ for c in "${cases[@]}"; do
     echo "=== $name (expect $5)"
     t=$SECONDS
     bash "$here/vm/run.sh" --timeout 300 --artifacts "$artifacts/${name// /_}" -- \
-        env DAEMON_J="$2" DAEMON_K="$3" SYNC_FAMILY="$4" /project/Tests/e2e/guest-scenario.sh "$1"
+        env DAEMON_J="$2" DAEMON_K="$3" SYNC_FAMILY="$4" JOOLD_BIN_DIR=/project/.build/release \
+        /project/Tests/e2e/guest-scenario.sh "$1"
     rc=$?
     dt=$((SECONDS - t))
     if [ "$5" = pass ] && [ $rc -eq 0 ]; then

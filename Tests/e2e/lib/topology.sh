@@ -113,13 +113,12 @@ write_netsocket() {
     printf '{ "instance": "default" }\n' >"$STATE/$node/modsocket.json"
 }
 
-# This project's drop-in joold, as built on the host (shared at /project).
-our_joold() {
-    local b
-    for b in "${JOOLD_BIN:-}" /project/.build/release/joold /project/.build/debug/joold; do
-        [ -n "$b" ] && [ -x "$b" ] && { echo "$b"; return 0; }
-    done
-    die "this project's joold is not built (swift build on the host)"
+# This project's programs, as built on the host (shared at /project); the suite says
+# which build with JOOLD_BIN_DIR.
+our_binary() {
+    local b="${JOOLD_BIN_DIR:-/project/.build/release}/$1"
+    [ -x "$b" ] || die "this project's $1 is not built ($b; Tests/e2e/suite.sh builds it)"
+    echo "$b"
 }
 
 # daemon_start NODE KIND FAMILY: KIND is stock (Debian's joold 4.1.9), ours (this
@@ -130,13 +129,14 @@ daemon_start() {
     write_netsocket "$node" "$family"
     case $kind in
         stock) bin=$(command -v joold) ;;
-        ours) bin=$(our_joold) ;;
+        ours) bin=$(our_binary joold) ;;
         *) die "unknown daemon kind '$kind'" ;;
     esac
     (cd "$STATE/$node" && exec ip netns exec "$node" "$bin" netsocket.json modsocket.json \
         >"$STATE/$node/daemon.log" 2>&1) &
     echo $! >"$STATE/$node/daemon.pid"
-    wait_for "$node's daemon to listen on UDP port $MCAST_PORT" 10 daemon_listening "$node"
+    # Generous: a Swift program starts in seconds under emulation on a loaded host.
+    wait_for "$node's daemon to listen on UDP port $MCAST_PORT" 60 daemon_listening "$node"
 }
 
 daemon_listening() { in_ns "$1" ss -Hlun "sport = :$MCAST_PORT" | grep -q .; }
