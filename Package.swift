@@ -64,6 +64,7 @@ let package = Package(
         // Real network namespaces and veth pairs for the host tests.
         .target(name: "NetworkTestSupport", dependencies: ["SyncEngine"], path: "Tests/NetworkTestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "Shared"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Shared", "NetworkTestSupport", "JoolSimulator"]),
         // Real joold processes in real namespaces, each with a simulated Jool kernel.
         .testTarget(name: "IntegrationTests", dependencies: ["SyncEngine", "Shared", "JoolSimulator", "NetworkTestSupport"]),

@@ -7,9 +7,11 @@ extension JSONValue {
     public func serialized(indent: Int = 0) -> String {
         let json = makeJansson()
         defer { json_decref(json) }
-        // JSON_INDENT(n) is a function-like macro: (n & 0x1F).
+        // JSON_INDENT(n) and JSON_REAL_PRECISION(n) are function-like macros:
+        // (n & 0x1F) and ((n & 0x1F) << 11). Ten significant digits print 1.1 as 1.1.
         let layout = indent > 0 ? (indent & 0x1F) : Int(JSON_COMPACT)
-        guard let text = json_dumps(json, layout | Int(JSON_ENCODE_ANY)) else { return "null" }
+        let precision = (10 & 0x1F) << 11
+        guard let text = json_dumps(json, layout | precision | Int(JSON_ENCODE_ANY)) else { return "null" }
         defer { free(text) }
         return String(cString: text)
     }
