@@ -72,5 +72,6 @@ let package = Package(
         .testTarget(name: "JooldCommandLineTests", dependencies: ["JooldCommandLine", "SyncEngine", "Shared"]),
         // jooldctl against a fake supervisor (in-process, and the built binary).
         .testTarget(name: "JooldctlTests", dependencies: ["JooldctlCommands", "ControlProtocol", "Shared"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["ControlProtocol", "Shared", "JoolSimulator", "NetworkTestSupport", "SyncEngine"]),
     ]
 )
