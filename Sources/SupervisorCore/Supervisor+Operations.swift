@@ -109,11 +109,13 @@ extension Supervisor {
         return managed
     }
 
-    /// Same name, and the same namespace as given or as the same nsfs file.
+    /// Same name, and the same namespace as given or as the same nsfs file. Each known
+    /// namespace's file is looked at now, not as it was at add or load: it may have been
+    /// missing when the state file was loaded (no identity recorded then), or re-created since.
     private func find(instance: String, namespace: NamespaceReference, identity: NamespaceIdentity?) -> ManagedInstance? {
         if let exact = instances[InstanceKey(netns: namespace.name, instance: instance)] { return exact }
         guard let identity else { return nil }
-        return instances.values.first { $0.definition.instance == instance && $0.identity == identity }
+        return instances.values.first { $0.definition.instance == instance && (try? $0.namespace.identity()) == identity }
     }
 
     private func selection(_ request: ControlRequest) throws(ControlError) -> [ManagedInstance] {

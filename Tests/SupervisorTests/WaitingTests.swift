@@ -126,6 +126,13 @@ extension SupervisorProcessTests {
                 let running = try s.waitFor("default", netns: netns, within: .seconds(4)) { isRunning($0) }
                 #expect(running != nil, "not running after the namespace came back: \(describe(try? s.rawList()))")
                 #expect(running?.pid == status.pid)
+
+                // It is still the same (namespace, instance), however the namespace is spelled.
+                let byPath = try s.ctl("status", "default", "--netns", "/run/netns/\(netns)", "--json")
+                #expect(byPath.status == 0 && (try? byPath.json().pid) == status.pid, "\(byPath)")
+                let duplicate = try s.ctl("add", "--instance", "default", "--net", net, "--netns", "/run/netns/\(netns)")
+                #expect(duplicate.status == 1 && duplicate.stderr.hasSuffix("(instance-exists)\n"), "\(duplicate)")
+                #expect(try s.list().count == 1)
             }
         }
     }
