@@ -87,6 +87,14 @@ extension SupervisorProcessTests {
                 expectRefusal(rejected, code: "invalid-config", mentioning: "nosuch0")
                 let after = try settled(s, like: before)
                 #expect(after == before, "the rejected worker must be gone and nothing remembered")
+                // One the supervisor's own namespace has (when the host has one besides lo):
+                // resolved in the instance's namespace, where it does not exist.
+                if let hostInterface = hostInterfaceOtherThanLoopback() {
+                    let hostNet = try s.netFile("host.json", NetFiles.ipv6(interface: hostInterface))
+                    let notThere = try s.ctl("add", "--instance", "beta", "--net", hostNet, "--netns", netns)
+                    expectRefusal(notThere, code: "invalid-config", mentioning: hostInterface)
+                    #expect(try settled(s, like: before) == before)
+                }
 
                 // Names longer than 15 characters.
                 let long = "abcdefghijklmnop"
@@ -103,4 +111,17 @@ extension SupervisorProcessTests {
             }
         }
     }
+}
+
+/// An interface of the test's (and the supervisor's) namespace other than lo, if any.
+func hostInterfaceOtherThanLoopback() -> String? {
+    guard let list = if_nameindex() else { return nil }
+    defer { if_freenameindex(list) }
+    var entry = list
+    while entry.pointee.if_index != 0 {
+        let name = String(cString: entry.pointee.if_name)
+        if name != "lo" { return name }
+        entry += 1
+    }
+    return nil
 }
