@@ -120,6 +120,16 @@ extension SupervisorProcessTests {
                 let alphaPID = try #require(entry(again, "alpha", netns: ns[0])?.pid)
                 let betaPID2 = try #require(entry(again, "beta", netns: ns[1])?.pid)
 
+                // A state file that does not load: SIGHUP leaves everything as it is.
+                let good = try #require(s.directory.read("state.json"))
+                try "{\"version\": 1, \"instances\": [".write(toFile: s.statePath, atomically: true, encoding: .utf8)
+                try s.current.signal(SIGHUP)
+                #expect(eventually(within: .seconds(3)) { (try? s.current.log.contains("SIGHUP: not reloading")) == true ? true : nil } == true)
+                #expect(try s.list().map { "\($0["instance"]!.stringValue!) \($0.pid!) \($0.state!)" }
+                        == ["alpha \(alphaPID) running", "beta \(betaPID2) running"])
+                #expect(try s.current.isRunning)
+                try good.write(toFile: s.statePath, atomically: true, encoding: .utf8)
+
                 // Hand edit: alpha removed, delta added, beta's net changed; then SIGHUP.
                 let edited = """
                     {"version": 1, "instances": [
