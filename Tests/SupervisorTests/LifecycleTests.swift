@@ -69,7 +69,7 @@ extension SupervisorProcessTests {
                 let killed = try #require(pids["beta"])
                 let killedAt = ContinuousClock.now
                 #expect(kill(killed, SIGKILL) == 0)
-                let back = try s.waitFor("beta", netns: ns[1], within: .seconds(3)) { isRunning($0) && $0.pid != killed }
+                let back = try s.waitFor("beta", netns: ns[1], within: .seconds(3), every: .milliseconds(5)) { isRunning($0) && $0.pid != killed }
                 let latency = ContinuousClock.now - killedAt
                 print("[SupervisorTests] worker running again \(latency) after kill -9")
                 let restarted = try #require(back, "beta did not come back:\n\(s.logs)")

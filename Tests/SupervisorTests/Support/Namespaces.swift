@@ -11,7 +11,6 @@ final class TestNamespaces {
     private(set) var names: [String] = []
     private(set) var vethA = ""
     private(set) var vethB = ""
-    private(set) var indexA: UInt32 = 0
     private(set) var created: Set<String> = []
     private let tag = "\(getpid())x\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
 
@@ -71,8 +70,6 @@ final class TestNamespaces {
         for (namespace, interface) in [(names[0], vethA), (names[1], vethB)] {
             try Self.waitUntilUp(namespace, interface)
         }
-        let interface = vethA
-        indexA = try NamespaceThread.run(inNamespaceNamed: names[0]) { if_nametoindex(interface) }
     }
 
     /// /proc/sys/net shows the namespace of whoever opens it: open it from inside.

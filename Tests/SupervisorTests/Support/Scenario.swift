@@ -30,7 +30,8 @@ final class Scenario {
         do {
             try body(scenario)
         } catch {
-            throw TestFailure("\(error)\n--- supervisor log ---\n\(scenario.logs)")
+            print("--- supervisor log (the test failed: \(error)) ---\n\(scenario.logs)")
+            throw error
         }
     }
 
@@ -97,8 +98,8 @@ final class Scenario {
     /// Polls (over the socket) until the instance's status satisfies `condition`; that
     /// status, or nil after `timeout`.
     func waitFor(_ instance: String, netns: String, within timeout: Duration = .seconds(5),
-                 _ condition: (JSONValue) -> Bool) throws -> JSONValue? {
-        try eventually(within: timeout) { () -> JSONValue? in
+                 every interval: Duration = .milliseconds(20), _ condition: (JSONValue) -> Bool) throws -> JSONValue? {
+        try eventually(within: timeout, every: interval) { () -> JSONValue? in
             guard let found = entry(try rawList(), instance, netns: netns), condition(found) else { return nil }
             return found
         }
