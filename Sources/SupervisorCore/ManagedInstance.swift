@@ -8,8 +8,6 @@ import SyncEngine
 final class ManagedInstance {
     var definition: InstanceDefinition
     let namespace: NamespaceReference
-    /// Recorded at add; nil when the namespace was missing (state file loaded).
-    var identity: NamespaceIdentity?
 
     var state: InstanceState = .starting
     var pid: pid_t?
@@ -34,10 +32,9 @@ final class ManagedInstance {
     var pendingStats: [Int64: (WorkerMessage?) -> Void] = [:]
     var pendingAdvertise: [Int64: (Result<AdvertiseOutcome, ControlError>) -> Void] = [:]
 
-    init(definition: InstanceDefinition, namespace: NamespaceReference, identity: NamespaceIdentity?) {
+    init(definition: InstanceDefinition, namespace: NamespaceReference) {
         self.definition = definition
         self.namespace = namespace
-        self.identity = identity
     }
 
     var key: InstanceKey { definition.key }

@@ -43,7 +43,7 @@ extension Supervisor {
         if let existing = find(instance: definition.instance, namespace: namespace, identity: identity) {
             throw ControlError(.instanceExists, "\(existing.key) is already synchronized")
         }
-        let managed = ManagedInstance(definition: definition, namespace: namespace, identity: identity)
+        let managed = ManagedInstance(definition: definition, namespace: namespace)
         instances[managed.key] = managed
         startWorker(managed)
 

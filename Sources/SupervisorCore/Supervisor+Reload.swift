@@ -34,7 +34,7 @@ extension Supervisor {
                 }
             } else {
                 guard let namespace = try? NamespaceReference(definition.netns) else { continue }
-                let managed = ManagedInstance(definition: definition, namespace: namespace, identity: try? namespace.identity())
+                let managed = ManagedInstance(definition: definition, namespace: namespace)
                 instances[definition.key] = managed
                 startWorker(managed)
                 started += 1

@@ -10,7 +10,9 @@ import SyncEngine
 /// loop and never switches namespaces itself: each worker enters its own.
 public final class Supervisor: ControlHandler {
     public static let version = "0.1.0"
-    public static let firstReportTimeout: Duration = .seconds(5)
+    /// How long `add` waits for the new worker's first report (a worker starts in
+    /// milliseconds on real hardware, in seconds under emulation).
+    public static let firstReportTimeout: Duration = .seconds(10)
     public static let stopTimeout: Duration = .seconds(5)
 
     let loop: EventLoop
@@ -35,7 +37,7 @@ public final class Supervisor: ControlHandler {
     public func start() throws(ControlError) {
         for definition in try stateFile.load() {
             let namespace = try NamespaceReference(definition.netns)
-            let managed = ManagedInstance(definition: definition, namespace: namespace, identity: try? namespace.identity())
+            let managed = ManagedInstance(definition: definition, namespace: namespace)
             instances[managed.key] = managed
             startWorker(managed)
         }

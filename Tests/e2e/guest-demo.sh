@@ -4,7 +4,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/topology.sh"
-: "${DAEMON_J:=ours}" "${DAEMON_K:=ours}" "${SYNC_FAMILY:=6}"
+: "${DAEMON_J:=supervisor}" "${DAEMON_K:=supervisor}" "${SYNC_FAMILY:=6}"
 setup_failed() {
     echo "demo failed: $*"
     for n in J K; do [ -s "$STATE/$n/daemon.log" ] && { echo "$n daemon output:"; tail -n 20 "$STATE/$n/daemon.log"; }; done
@@ -24,7 +24,7 @@ echo "n6 pings 64:ff9b::192.0.2.8, sends a UDP datagram and opens a TCP connecti
 in_ns n6 ping -6 -n -c 3 -i 0.2 "$SERVER_VIA_NAT64" | sed 's/^/  /'
 udp_exchange && echo "  UDP echo received"
 tcp_client_start && echo "  TCP connection open and echoing"
-for p in icmp udp tcp; do wait_for "K to mirror J's $p session" 10 k_mirrors_j "$p"; done
+for p in icmp udp tcp; do wait_for "K to mirror J's $p session" 20 k_mirrors_j "$p"; done
 
 side_by_side() {
     local p=$1
@@ -39,4 +39,12 @@ echo
 for p in icmp udp tcp; do
     if k_mirrors_j "$p"; then echo "$p: K holds every session J has"; else echo "$p: K is missing sessions"; fi
 done
+if [ -S "$SUPERVISOR_SOCKET" ]; then
+    echo
+    echo "=== jooldctl list ==="
+    jooldctl list
+    echo
+    echo "=== jooldctl stats default --netns J (J sends) / --netns K (K hands them to its kernel) ==="
+    pr -m -t -w 100 <(jooldctl stats default --netns J | head -n 6) <(jooldctl stats default --netns K | head -n 6) | expand
+fi
 teardown

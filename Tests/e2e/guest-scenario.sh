@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 scenario=$1
 : "${DAEMON_J:=stock}" "${DAEMON_K:=stock}" "${SYNC_FAMILY:=6}"
 source "$here/lib/topology.sh"
-source "$here/scenarios/$scenario.sh"
+for file in "$here"/scenarios/*.sh; do source "$file"; done
+declare -F "scenario_$scenario" >/dev/null || { echo "FAIL $scenario: no such scenario"; exit 2; }
 
 failures=()
 # check DESCRIPTION COMMAND...: records a failed check; the scenario goes on.
@@ -23,6 +24,7 @@ setup_failed() {
 }
 diagnostics() {
     local n
+    [ -s "$STATE/supervisor.log" ] && { log "joold-supervisor output:"; tail -n 30 "$STATE/supervisor.log" | sed 's/^/      /'; }
     for n in J K; do
         [ -s "$STATE/$n/daemon.log" ] && { log "$n daemon output:"; sed 's/^/      /' "$STATE/$n/daemon.log" | tail -n 20; }
     done

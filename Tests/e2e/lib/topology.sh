@@ -18,7 +18,7 @@ die() { printf '  error: %s\n' "$*"; exit 2; }
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-node_index() { case $1 in J) echo 4 ;; K) echo 5 ;; esac; }
+node_index() { case $1 in J) echo 4 ;; K) echo 5 ;; W) echo 6 ;; esac; }
 
 add_bridge() {
     ip link add "$1" type bridge mcast_snooping 0
@@ -121,12 +121,43 @@ our_binary() {
     echo "$b"
 }
 
+# One joold-supervisor in the guest's root namespace runs the workers of every node
+# whose daemon kind is "supervisor"; jooldctl talks to it.
+readonly SUPERVISOR_SOCKET=/run/joold/supervisor.sock
+jooldctl() { "$(our_binary jooldctl)" --socket "$SUPERVISOR_SOCKET" "$@"; }
+
+supervisor_start() {
+    [ -S "$SUPERVISOR_SOCKET" ] && return 0
+    "$(our_binary joold-supervisor)" --socket "$SUPERVISOR_SOCKET" --state "$STATE/supervisor-state.json" \
+        >"$STATE/supervisor.log" 2>&1 &
+    echo $! >"$STATE/supervisor.pid"
+    wait_for "joold-supervisor to listen on $SUPERVISOR_SOCKET" 60 supervisor_answers
+}
+
+supervisor_answers() { jooldctl list >/dev/null 2>&1; }
+
+# The state of instance $2 (default: default) in namespace $1, as jooldctl status reports it.
+instance_state() {
+    jooldctl status --json "${2:-default}" --netns "$1" 2>/dev/null | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p'
+}
+
+instance_field() {  # instance_field NS INSTANCE FIELD: a numeric or string field of its status
+    jooldctl status --json "$2" --netns "$1" 2>/dev/null | sed -n "s/.*\"$3\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
+}
+
 # daemon_start NODE KIND FAMILY: KIND is stock (Debian's joold 4.1.9), ours (this
-# project's joold, same command line) or none.
+# project's joold, same command line), supervisor (a worker of this project's
+# joold-supervisor, added with jooldctl) or none.
 daemon_start() {
     local node=$1 kind=$2 family=$3 bin
     [ "$kind" = none ] && return 0
     write_netsocket "$node" "$family"
+    if [ "$kind" = supervisor ]; then
+        supervisor_start || return 1
+        jooldctl add --instance default --netns "$node" --net "$STATE/$node/netsocket.json" >/dev/null || return 1
+        wait_for "$node's worker to run" 60 test "$(instance_state "$node")" = running
+        return
+    fi
     case $kind in
         stock) bin=$(command -v joold) ;;
         ours) bin=$(our_binary joold) ;;
@@ -142,6 +173,10 @@ daemon_start() {
 daemon_listening() { in_ns "$1" ss -Hlun "sport = :$MCAST_PORT" | grep -q .; }
 
 daemon_stop() {
+    if [ -S "$SUPERVISOR_SOCKET" ] && [ -n "$(instance_state "$1")" ]; then
+        jooldctl remove default --netns "$1" >/dev/null
+        return
+    fi
     local pidfile="$STATE/$1/daemon.pid"
     [ -f "$pidfile" ] || return 0
     kill "$(cat "$pidfile")" 2>/dev/null || true
