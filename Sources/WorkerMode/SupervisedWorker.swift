@@ -95,11 +95,11 @@ public final class SupervisedWorker {
     /// Interface names and services resolve here, inside the namespace.
     private func resolveConfiguration() throws -> WorkerConfiguration {
         let instance = try InstanceName(spec.instance)
-        let source = "net of instance '\(spec.instance)'"
+        let source = "net object of \(spec.instance)"
         let network = try NetSocketConfig.parse(spec.net.serialized(), path: source).resolve()
         var stats: WorkerConfiguration.StatsEndpoint?
         if let object = spec.stats {
-            let config = try StatsSocketConfig.parse(object.serialized(), path: "stats of instance '\(spec.instance)'")
+            let config = try StatsSocketConfig.parse(object.serialized(), path: "stats object of \(spec.instance)")
             stats = WorkerConfiguration.StatsEndpoint(address: config.resolvedAddress, port: String(try config.resolvedPort()))
         }
         return WorkerConfiguration(instance: instance, network: network, stats: stats,
