@@ -48,6 +48,32 @@ public struct JoolRequestBuilder: Sendable {
         return writer.bytes()
     }
 
+    /// `JNLOP_SESSION_FOREACH` (25) for one protocol: `JNLAR_PROTO` (u8: TCP 0, UDP 1,
+    /// ICMP 2; the kernel refuses a request without it) and, to continue after a page,
+    /// `JNLAR_OFFSET | NLA_F_NESTED` holding a session entry with the `JNLASE_SRC4` and
+    /// `JNLASE_DST4` nests (`NLA_F_NESTED`; `JNLAT_ADDR` 4 bytes + `JNLAT_PORT` u16 each)
+    /// of the previous page's last session. That pair is all the kernel reads from the
+    /// offset (`parse_offset`, src/mod/common/nl/session.c@v4.1.9); both ports are always
+    /// present because 4.1.9 dereferences a missing one (`jnla_get_taddr4`).
+    public func sessionForeach(sequence: UInt32, proto: Session.TransportProtocol,
+                               after offset: SessionTableOffset? = nil) -> [UInt8] {
+        typealias S = JoolNetlink.SessionEntryAttribute
+        typealias T = JoolNetlink.TransportAddressAttribute
+        var writer = start(.sessionForeach, sequence: sequence)
+        writer.putU8(type: JoolNetlink.RootAttribute.proto, proto.rawValue)
+        if let offset {
+            let root = writer.beginNest(type: JoolNetlink.RootAttribute.offset)
+            for (type, endpoint) in [(S.src4, offset.src4), (S.dst4, offset.dst4)] {
+                let nest = writer.beginNest(type: type)
+                writer.putAttribute(type: T.address, payload: endpoint.address.bytes)
+                writer.putU16(type: T.port, endpoint.port)
+                writer.endNest(at: nest)
+            }
+            writer.endNest(at: root)
+        }
+        return writer.bytes()
+    }
+
     /// `JNLOP_JOOLD_ADD`: exactly one `JNLAR_SESSION_ENTRIES | NLA_F_NESTED` container
     /// whose payload is `sessionEntries`, byte for byte (a datagram from a peer).
     /// The kernel dereferences a missing container, so there is no way to omit it.
