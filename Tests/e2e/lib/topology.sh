@@ -131,7 +131,7 @@ supervisor_start() {
     "$(our_binary joold-supervisor)" --socket "$SUPERVISOR_SOCKET" --state "$STATE/supervisor-state.json" \
         >"$STATE/supervisor.log" 2>&1 &
     echo $! >"$STATE/supervisor.pid"
-    wait_for "joold-supervisor to listen on $SUPERVISOR_SOCKET" 60 supervisor_answers
+    wait_for "joold-supervisor to listen on $SUPERVISOR_SOCKET" 180 supervisor_answers
 }
 
 supervisor_answers() { jooldctl list >/dev/null 2>&1; }
@@ -140,6 +140,8 @@ supervisor_answers() { jooldctl list >/dev/null 2>&1; }
 instance_state() {
     jooldctl status --json "${2:-default}" --netns "$1" 2>/dev/null | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p'
 }
+
+instance_running() { [ "$(instance_state "$1" "${2:-default}")" = running ]; }
 
 instance_field() {  # instance_field NS INSTANCE FIELD: a numeric or string field of its status
     jooldctl status --json "$2" --netns "$1" 2>/dev/null | sed -n "s/.*\"$3\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
@@ -155,7 +157,7 @@ daemon_start() {
     if [ "$kind" = supervisor ]; then
         supervisor_start || return 1
         jooldctl add --instance default --netns "$node" --net "$STATE/$node/netsocket.json" >/dev/null || return 1
-        wait_for "$node's worker to run" 60 test "$(instance_state "$node")" = running
+        wait_for "$node's worker to run" 180 instance_running "$node"
         return
     fi
     case $kind in
@@ -167,7 +169,7 @@ daemon_start() {
         >"$STATE/$node/daemon.log" 2>&1) &
     echo $! >"$STATE/$node/daemon.pid"
     # Generous: a Swift program starts in seconds under emulation on a loaded host.
-    wait_for "$node's daemon to listen on UDP port $MCAST_PORT" 60 daemon_listening "$node"
+    wait_for "$node's daemon to listen on UDP port $MCAST_PORT" 180 daemon_listening "$node"
 }
 
 daemon_listening() { in_ns "$1" ss -Hlun "sport = :$MCAST_PORT" | grep -q .; }

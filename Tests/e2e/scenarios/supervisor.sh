@@ -42,7 +42,7 @@ scenario_waiting() {
     check "ss-enabled false is a waiting state" wait_for "W to wait" 30 waits_for W default "ss-enabled is false"
     jooldctl remove default --netns W >/dev/null
     jooldctl add --instance default --netns W --net "$STATE/W/netsocket.json" --enable-ss >/dev/null
-    check "--enable-ss makes it run" wait_for "W to run" 30 test "$(instance_state W)" = running
+    check "--enable-ss makes it run" wait_for "W to run" 30 instance_running W
     check "and ss-enabled is now true in the kernel" bash -c "ip netns exec W jool global display | grep -q 'ss-enabled: true'"
     jooldctl list | sed 's/^/      /'
 }
