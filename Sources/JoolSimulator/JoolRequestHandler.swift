@@ -57,6 +57,8 @@ struct JoolRequestHandler {
             guard simulator.instance(named: name, nat64: true) != nil else { return missing(name) }
             simulator.note { $0.acks += 1 }
             return nil
+        case .sessionForeach?:
+            return sessionForeach()
         case .jooldAdvertise?:
             guard simulator.instance(named: name, nat64: true) != nil else { return missing(name) }
             simulator.note { $0.advertisements += 1 }
@@ -70,11 +72,11 @@ struct JoolRequestHandler {
         KernelMessages.reply(to: message, header: header, attributes)
     }
 
-    private func error(_ code: Int32, _ text: String) -> [UInt8] {
+    func error(_ code: Int32, _ text: String) -> [UInt8] {
         KernelMessages.joolError(UInt16(code), text, to: message, header: header)
     }
 
-    private func missing(_ name: String) -> [UInt8] {
+    func missing(_ name: String) -> [UInt8] {
         error(ESRCH, "This namespace lacks an instance named '\(name.isEmpty ? "default" : name)'.")
     }
 }

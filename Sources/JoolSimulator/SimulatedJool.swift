@@ -6,8 +6,9 @@ import Synchronization
 /// A stand-in for the Jool kernel module for host tests and benchmarks, where no module
 /// can be loaded: it listens on a Unix SOCK_SEQPACKET socket (a worker connects to it
 /// when JOOLD_TEST_KERNEL_SOCKET names it) and speaks the same netlink bytes as Jool:
-/// nlctrl family lookup, INSTANCE_HELLO, GLOBAL_FOREACH/UPDATE, JOOLD_ADD/ACK/ADVERTISE,
-/// and session multicasts. It records every request so tests can assert exact bytes.
+/// nlctrl family lookup, INSTANCE_HELLO, GLOBAL_FOREACH/UPDATE, SESSION_FOREACH (over a
+/// session table per instance that tests set), JOOLD_ADD/ACK/ADVERTISE, and session
+/// multicasts. It records every request so tests can assert exact bytes.
 public final class SimulatedJool: Sendable {
     public struct Instance: Equatable, Sendable {
         public var name: String
@@ -38,7 +39,24 @@ public final class SimulatedJool: Sendable {
         /// Requests the real kernel would have mishandled (e.g. ADD without container).
         public var violations: [String] = []
         public var connections = 0
+        /// Every JNLOP_SESSION_FOREACH answered with a page, in order.
+        public var sessionForeaches: [SessionForeach] = []
     }
+
+    /// One JNLOP_SESSION_FOREACH as the kernel understood it.
+    public struct SessionForeach: Equatable, Sendable {
+        public var instance: String
+        public var proto: Session.TransportProtocol
+        public var offset: SessionTableOffset?
+        /// Sessions in the reply, and whether it had the M flag.
+        public var sessions: Int
+        public var more: Bool
+    }
+
+    /// Sessions per JNLOP_SESSION_FOREACH reply, as a 4.1.9 kernel on x86-64 fills its
+    /// GENLMSG_DEFAULT_SIZE reply: 4096 - 320 (skb_shared_info) = 3776 bytes, 48 of
+    /// them headers, 140 per session (computed from the sources, not measured).
+    public static let defaultSessionsPerPage = 26
 
     private struct State: Sendable {
         var instances: [Instance]
@@ -46,6 +64,9 @@ public final class SimulatedJool: Sendable {
         var stopping = false
         var record = Record()
         var clients: [Int32] = []
+        /// Per instance name, in the kernel's table order, one session per (proto, src4, dst4).
+        var sessions: [String: [Session]] = [:]
+        var sessionsPerPage = SimulatedJool.defaultSessionsPerPage
     }
 
     public let path: String
@@ -110,6 +131,34 @@ public final class SimulatedJool: Sendable {
     public func update(_ body: (inout [Instance]) -> Void) { state.withLock { body(&$0.instances) } }
 
     public func setModuleLoaded(_ loaded: Bool) { state.withLock { $0.moduleLoaded = loaded } }
+
+    /// Replaces the session table of `instance` (TCP, UDP and ICMP together). Like the
+    /// kernel's, the table holds one session per (protocol, src4, dst4): a later one
+    /// replaces an earlier one with the same key. A session without dst6 gets the one
+    /// the simulated pool6 (64:ff9b::/96) gives it.
+    public func setSessions(_ sessions: [Session], instance: String = JoolNetlink.defaultInstanceName) {
+        var byKey: [SessionKey: Session] = [:]
+        for var session in sessions {
+            if session.dst6 == nil {
+                session.dst6 = .init(address: IPv6Address(bytes: [0, 0x64, 0xff, 0x9b] + [UInt8](repeating: 0, count: 8)
+                                                          + session.dst4.address.bytes)!,
+                                     port: session.proto == .icmp ? session.src6.port : session.dst4.port)
+            }
+            byKey[SessionKey(session)] = session
+        }
+        let table = byKey.values.sorted { SessionKey($0) < SessionKey($1) }
+        state.withLock { $0.sessions[instance] = table }
+    }
+
+    /// The session table of `instance`, in the kernel's order (protocol, then src4, dst4).
+    public func sessions(instance: String = JoolNetlink.defaultInstanceName) -> [Session] {
+        state.withLock { $0.sessions[instance] ?? [] }
+    }
+
+    /// How many sessions each SESSION_FOREACH reply holds at most (at least 1).
+    public func setSessionsPerPage(_ count: Int) { state.withLock { $0.sessionsPerPage = max(1, count) } }
+
+    var sessionsPerPage: Int { state.withLock { $0.sessionsPerPage } }
 
     /// Multicasts a session packet to every connected worker, as the kernel does.
     public func multicast(payload: [UInt8], instance: String = "default") {
