@@ -39,6 +39,32 @@ public final class SyncWorker {
 
     public var multicastGroup: SocketAddress? { network?.group }
 
+    /// Whether datagrams can go to the peers (a multicast socket is configured).
+    public var hasNetwork: Bool { network != nil }
+
+    /// Sends one datagram of session records (not from the kernel: an advertisement)
+    /// to the peers, counted in NET_SENT_*. Throws what the socket says (EAGAIN when its
+    /// buffer is full), or EDESTADDRREQ without a network side.
+    public func sendToPeers(_ datagram: [UInt8]) throws {
+        guard let network else {
+            throw SystemError("sendto", errno: EDESTADDRREQ, context: "no multicast socket is configured")
+        }
+        try network.send(datagram)
+        counters.countNetworkSent(bytes: datagram.count)
+    }
+
+    /// Relays what arrived from the kernel while a request waited for its reply
+    /// (`KernelLink.request` keeps it aside). Call after requests made outside the
+    /// kernel callback: the channel may be empty by now, so the event loop would not
+    /// call `kernelReadable` for them.
+    public func relayBacklog() {
+        do {
+            try link.drain(maxReads: 0) { handleKernelMessage($0) }
+        } catch {
+            warn("backlog", "cannot relay what the kernel sent during a request: \(error)")
+        }
+    }
+
     /// Subscribes to the kernel's session packets and starts relaying.
     public func attach(to loop: EventLoop) throws {
         try link.joinSessionGroup()
