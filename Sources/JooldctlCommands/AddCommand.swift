@@ -15,17 +15,10 @@ struct AddCommand: ControlCommand {
                   --stats-port 45678
             """)
 
-    @Argument(help: ArgumentHelp("The Jool instance name (same as --instance).", valueName: "name"))
-    var name: String?
-
-    @Option(help: ArgumentHelp("The Jool instance name: 1 to 15 printable ASCII characters.", valueName: "name"))
-    var instance: String?
+    @OptionGroup var target: RequiredInstance
 
     @Option(help: ArgumentHelp("The network socket file, with joold's keys (\"multicast address\", \"multicast port\", \"in interface\", \"out interface\", \"reuseaddr\", \"ttl\").", valueName: "file"))
     var net: String
-
-    @Option(help: ArgumentHelp("The network namespace: a name as 'ip netns' has it, or a path such as /proc/PID/ns/net (default: the supervisor's own).", valueName: "ns"))
-    var netns: String?
 
     @Option(name: .customLong("stats-port"), help: ArgumentHelp("Serve the stats counters on UDP port N of :: (same as a stats file {\"address\": \"::\", \"port\": N}).", valueName: "n"))
     var statsPort: Int?
@@ -39,8 +32,7 @@ struct AddCommand: ControlCommand {
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
-        let name = try InstanceSelection.name(positional: name, option: instance, required: true)
-        _ = name
+        try target.check()
         if statsPort != nil && stats != nil {
             throw ValidationError("--stats-port and --stats are mutually exclusive")
         }
@@ -50,8 +42,7 @@ struct AddCommand: ControlCommand {
     }
 
     func execute(_ context: CommandContext) throws {
-        let name = try InstanceSelection.name(positional: name, option: instance, required: true)!
-        var fields = InstanceSelection.fields(name: name, netns: netns)
+        var fields = try target.fields()
         fields.append(JSONValue.Member("net", try ConfigurationFiles.netSocket(path: net, currentDirectory: context.currentDirectory)))
         if let stats {
             fields.append(JSONValue.Member("stats", try ConfigurationFiles.statsSocket(path: stats, currentDirectory: context.currentDirectory)))

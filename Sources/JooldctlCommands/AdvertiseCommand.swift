@@ -14,14 +14,7 @@ struct AdvertiseCommand: ControlCommand {
               jooldctl advertise default --netns K
             """)
 
-    @Argument(help: ArgumentHelp("The Jool instance name (same as --instance).", valueName: "name"))
-    var name: String?
-
-    @Option(help: ArgumentHelp("The Jool instance name.", valueName: "name"))
-    var instance: String?
-
-    @Option(help: ArgumentHelp("The instance's network namespace (default: the supervisor's own).", valueName: "ns"))
-    var netns: String?
+    @OptionGroup var target: RequiredInstance
 
     @Flag(name: .customLong("no-wait"), help: "Return once the advertisement has started (sends \"wait\": false).")
     var noWait = false
@@ -29,12 +22,12 @@ struct AdvertiseCommand: ControlCommand {
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
-        _ = try InstanceSelection.name(positional: name, option: instance, required: true)
+        try target.check()
     }
 
     func execute(_ context: CommandContext) throws {
-        let name = try InstanceSelection.name(positional: name, option: instance, required: true)!
-        var fields = InstanceSelection.fields(name: name, netns: netns)
+        let name = try target.selectedName()
+        var fields = try target.fields()
         if noWait { fields.append(JSONValue.Member("wait", .bool(false))) }
         let result = try context.call("advertise", fields, options: options,
                                       defaultTimeout: noWait ? Jooldctl.defaultTimeout : Jooldctl.defaultAdvertiseTimeout)
@@ -46,7 +39,7 @@ struct AdvertiseCommand: ControlCommand {
             throw JooldctlFailure(.protocolError, "the supervisor's advertise result is not an object: \(result.serialized().prefix(200))")
         }
         let instance = result["instance"]?.stringValue ?? name
-        let netns = result["netns"]?.stringValue ?? (self.netns ?? "")
+        let netns = result["netns"]?.stringValue ?? (target.netns ?? "")
         if result["method"] == nil, result["started"]?.boolValue == true {
             context.print("started advertising \(Formatting.label(instance: instance, netns: netns)) (not waiting for it to finish)")
             return

@@ -18,26 +18,17 @@ struct StatsCommand: ControlCommand {
               jooldctl stats potato --netns blue
             """)
 
-    @Argument(help: ArgumentHelp("The Jool instance name (same as --instance); omitted: every instance.", valueName: "name"))
-    var name: String?
-
-    @Option(help: ArgumentHelp("The Jool instance name.", valueName: "name"))
-    var instance: String?
-
-    @Option(help: ArgumentHelp("The instance's network namespace (default: the supervisor's own).", valueName: "ns"))
-    var netns: String?
+    @OptionGroup var target: OptionalInstance
 
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
-        let name = try InstanceSelection.name(positional: name, option: instance, required: false)
-        try InstanceSelection.checkNetns(netns, name: name)
+        try target.check()
     }
 
     func execute(_ context: CommandContext) throws {
-        let name = try InstanceSelection.name(positional: name, option: instance, required: false)
-        let fields = name.map { InstanceSelection.fields(name: $0, netns: netns) } ?? []
-        let result = try context.call("stats", fields, options: options)
+        let name = try target.selectedName()
+        let result = try context.call("stats", try target.fields(), options: options)
         guard case let .array(instances)? = result["instances"] else {
             throw JooldctlFailure(.protocolError, "the supervisor's stats result lacks 'instances': \(result.serialized().prefix(200))")
         }
@@ -69,52 +60,5 @@ struct StatsCommand: ControlCommand {
             blocks.append(text)
         }
         context.print(blocks.joined(separator: "\n"))
-    }
-}
-
-/// One instance of a `stats` result.
-struct StatsBlock {
-    let instance: String
-    let netns: String
-    let state: String
-    let counters: JSONValue?
-    let extra: JSONValue?
-
-    init(_ json: JSONValue) throws(JooldctlFailure) {
-        guard let instance = json["instance"]?.stringValue else {
-            throw JooldctlFailure(.protocolError, "the supervisor sent stats without an instance name: \(json.serialized().prefix(200))")
-        }
-        self.instance = instance
-        netns = json["netns"]?.stringValue ?? ""
-        state = json["state"]?.stringValue ?? "unknown"
-        counters = json["counters"].flatMap { $0.isNull ? nil : $0 }
-        extra = json["extra"].flatMap { $0.isNull ? nil : $0 }
-    }
-
-    var noCounters: String {
-        "no counters for \(Formatting.label(instance: instance, netns: netns)): its worker is not running (state \(state))"
-    }
-
-    /// The six seed lines then the extra counters, each "NAME,value\n"; nil without counters.
-    func lines() throws(JooldctlFailure) -> String? {
-        guard let counters else { return nil }
-        var text = ""
-        for key in Formatting.seedCounters {
-            guard let value = counters[key] else {
-                throw JooldctlFailure(.protocolError, "the supervisor's counters for \(Formatting.label(instance: instance, netns: netns)) lack \(key)")
-            }
-            text += "\(key),\(Formatting.counterValue(value))\n"
-        }
-        if case let .object(members) = counters {
-            for member in members where !Formatting.seedCounters.contains(member.key) {
-                text += "\(member.key),\(Formatting.counterValue(member.value))\n"
-            }
-        }
-        if case let .object(members)? = extra {
-            for member in members {
-                text += "\(member.key),\(Formatting.counterValue(member.value))\n"
-            }
-        }
-        return text
     }
 }

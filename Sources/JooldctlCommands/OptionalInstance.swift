@@ -1,0 +1,32 @@
+import ArgumentParser
+import Shared
+
+/// An instance, optional: `NAME` or `--instance NAME`, and `--netns NS` (only with a
+/// name); omitted, the subcommand acts on every instance.
+///
+/// Its checks are in `check()`, not in `validate()`, for the reason given at
+/// `RequiredInstance`.
+struct OptionalInstance: ParsableArguments {
+    @Argument(help: ArgumentHelp("The Jool instance name (same as --instance); omitted: every instance.", valueName: "name"))
+    var name: String?
+
+    @OptionGroup var options: InstanceOptions
+
+    /// Usage errors: two different names, a name the kernel would refuse, --netns alone.
+    func check() throws {
+        let name = try selectedName()
+        if options.netns != nil && name == nil {
+            throw ValidationError("--netns selects the namespace of an instance; give the instance NAME too")
+        }
+    }
+
+    /// The name given either way; nil for every instance.
+    func selectedName() throws -> String? {
+        try options.name(positional: name)
+    }
+
+    /// The request's `instance` and `netns` fields; none for every instance.
+    func fields() throws -> [JSONValue.Member] {
+        try selectedName().map { options.fields(name: $0) } ?? []
+    }
+}
