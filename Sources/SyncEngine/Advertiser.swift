@@ -36,6 +36,8 @@ public enum AdvertiseError: Error, Equatable, CustomStringConvertible {
     /// Sending to the peers failed (other than a full socket buffer, which is retried).
     case network(String)
     case encoding(String)
+    /// The worker stopped first.
+    case stopped
 
     public var description: String {
         switch self {
@@ -45,6 +47,7 @@ public enum AdvertiseError: Error, Equatable, CustomStringConvertible {
         case let .kernel(error): return "cannot read the session table: \(error)"
         case let .network(detail): return "cannot send the advertisement to the peers: \(detail)"
         case let .encoding(detail): return "cannot encode a session: \(detail)"
+        case .stopped: return "the worker stopped before the advertisement ended"
         }
     }
 }

@@ -20,6 +20,8 @@ public final class SupervisedWorker {
     private var loop: EventLoop!
     private var retryTimer: EventLoop.TimerID?
     private var worker: SyncWorker?
+    /// The worker's own advertisement, for kernels whose JNLOP_JOOLD_ADVERTISE does nothing.
+    private var advertiser: Advertiser?
     private var monitor: InstanceMonitor?
     private var statsServer: StatsServer?
     private var lastReport: WorkerReport?
@@ -59,6 +61,7 @@ public final class SupervisedWorker {
             namespaceEntered()
         }
         do { try loop.run() } catch { return fail("event loop failed: \(error)", configuration: false) }
+        advertiser?.cancel(.stopped)
         statsServer?.close()
         worker?.close()
         return exitCode
@@ -119,6 +122,7 @@ public final class SupervisedWorker {
             try monitor.attach(to: loop)
             monitor.onChange = { [unowned self] health in report(health: health) }
             worker = started
+            advertiser = Advertiser(worker: started, loop: loop, settings: .fromEnvironment(environment), logger: logger)
             self.monitor = monitor
             cancelRetry()
             report(health: monitor.health)
@@ -204,19 +208,53 @@ public final class SupervisedWorker {
         case let .statsRequest(id):
             // A worker still waiting has relayed nothing: zeros.
             let counters = (worker?.counters ?? JooldCounters()).namedValues.map { ($0.name, $0.value) }
-            let extra = (worker?.extra ?? ExtraCounters()).namedValues.map { ($0.name, $0.value) }
+            let extra = ((worker?.extra ?? ExtraCounters()).namedValues
+                         + (advertiser?.counters ?? AdvertiseCounters()).namedValues).map { ($0.name, $0.value) }
             control.send(.stats(id: id, counters: counters, extra: extra))
         case let .advertiseRequest(id):
-            control.send(.advertised(id: id, advertise()))
+            advertise(id: id)
         default:
             logger.error("unexpected message from the supervisor: \(message.json.serialized())")
         }
     }
 
+    /// Advertises the instance's session table to the peers and answers request `id`
+    /// when that has ended: with the kernel's JNLOP_JOOLD_ADVERTISE where it works
+    /// (4.1.11 and later), else with the worker's own advertisement (4.1.9, 4.1.10: the
+    /// kernel replies success and sends nothing), which runs on the event loop for as
+    /// long as the rate needs while the relay goes on, and is answered at its end.
+    private func advertise(id: Int64) {
+        guard let worker, let advertiser else {
+            control.send(.advertised(id: id, .failure(ControlError(.notRunning, "the worker of '\(spec.instance)' is not relaying yet"))))
+            return
+        }
+        // The supervisor refuses a second request while one is pending; this keeps the
+        // worker safe from a supervisor that would not.
+        guard !advertiser.isRunning else {
+            control.send(.advertised(id: id, .failure(ControlError(.busy, "an advertisement of '\(spec.instance)' is already in progress"))))
+            return
+        }
+        guard !Advertiser.kernelAdvertiseWorks(worker.version) else {
+            let outcome = kernelAdvertise(worker)
+            advertiser.countKernelAdvertisement(succeeded: (try? outcome.get()) != nil)
+            control.send(.advertised(id: id, outcome))
+            return
+        }
+        do {
+            try advertiser.start { [control] result in
+                control.send(.advertised(id: id, result
+                    .map { AdvertiseOutcome(method: "worker", sessions: $0.sessions, seconds: $0.seconds) }
+                    .mapError(Self.controlError)))
+            }
+        } catch {
+            control.send(.advertised(id: id, .failure(Self.controlError(error))))
+        }
+    }
+
     /// The kernel's own advertisement (JNLOP_JOOLD_ADVERTISE), its reply read.
-    private func advertise() -> Result<AdvertiseOutcome, ControlError> {
-        guard let worker else { return .failure(ControlError(.notRunning, "the worker of '\(spec.instance)' is not relaying yet")) }
+    private func kernelAdvertise(_ worker: SyncWorker) -> Result<AdvertiseOutcome, ControlError> {
         let start = MonotonicClock.nanoseconds()
+        defer { worker.relayBacklog() }
         do {
             _ = try worker.link.request("advertise") { worker.requests.advertise(sequence: $0) }
         } catch let .kernel(_, error) {
@@ -226,5 +264,16 @@ public final class SupervisedWorker {
         }
         let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
         return .success(AdvertiseOutcome(method: "kernel", sessions: nil, seconds: seconds))
+    }
+
+    private static func controlError(_ error: AdvertiseError) -> ControlError {
+        switch error {
+        case .busy:
+            return ControlError(.busy, error.description)
+        case .kernel(.kernel):
+            return ControlError(.kernelError, error.description)
+        default:
+            return ControlError(.internal, error.description)
+        }
     }
 }

@@ -1,0 +1,177 @@
+import Foundation
+import Glibc
+import JoolSimulator
+import NetworkTestSupport
+import Shared
+import SyncEngine
+import Testing
+
+extension SupervisorProcessTests {
+    /// `jooldctl advertise` end to end: node K (namespace a) and node J (namespace b),
+    /// each a real supervisor whose worker talks to its own simulated kernel, joined by
+    /// a veth pair. On a 4.1.9 kernel (advertise is a no-op there) K's worker reads its
+    /// kernel's table and sends it itself; on 4.1.15 the kernel's advertise is used.
+    @Suite struct Advertise {
+        /// Two supervisors, K and J, each with instance "default" running; torn down after `body`.
+        private func withNodes(version: JoolVersion, _ body: (_ k: Node, _ j: Node) throws -> Void) throws {
+            let directory = try TestDirectory()
+            defer { directory.remove() }
+            let namespaces = try TestNamespaces(count: 2, veth: true)
+            defer { namespaces.delete() }
+            let kernelK = try SimulatedJool(path: directory.file("kernel-k.sock"), version: version)
+            defer { kernelK.stop() }
+            let kernelJ = try SimulatedJool(path: directory.file("kernel-j.sock"), version: version)
+            defer { kernelJ.stop() }
+            let supervisorK = try SupervisorProcess(directory: directory, kernel: kernelK, socketPath: directory.file("run-k/s.sock"),
+                                                    statePath: directory.file("state-k.json"), tag: "supervisor-k")
+            defer { supervisorK.stop() }
+            let supervisorJ = try SupervisorProcess(directory: directory, kernel: kernelJ, socketPath: directory.file("run-j/s.sock"),
+                                                    statePath: directory.file("state-j.json"), tag: "supervisor-j")
+            defer { supervisorJ.stop() }
+            let k = Node(netns: namespaces[0], kernel: kernelK, supervisor: supervisorK)
+            let j = Node(netns: namespaces[1], kernel: kernelJ, supervisor: supervisorJ)
+            for (node, interface, file) in [(k, namespaces.vethA, "net-k.json"), (j, namespaces.vethB, "net-j.json")] {
+                let net = try directory.write(file, NetFiles.ipv6(interface: interface))
+                let added = try node.ctl("add", "--instance", "default", "--netns", node.netns, "--net", net, "--json")
+                try #require(added.status == 0 && isRunning(try added.json()), "\(added)\n\(k.supervisor.log)\n\(j.supervisor.log)")
+            }
+            do {
+                try body(k, j)
+            } catch {
+                print("--- K ---\n\(supervisorK.log)\n--- J ---\n\(supervisorJ.log)")
+                throw error
+            }
+        }
+
+        struct Node {
+            let netns: String
+            let kernel: SimulatedJool
+            let supervisor: SupervisorProcess
+
+            func ctl(_ arguments: String...) throws -> CommandResult {
+                try runCommand([Binaries.jooldctl] + arguments + ["--socket", supervisor.socketPath], timeout: .seconds(60))
+            }
+        }
+
+        @Test func onJool419TheWorkerSendsTheTableItself() throws {
+            try withNodes(version: .v4_1_9) { k, j in
+                let table = advertiseTable(25)
+                k.kernel.setSessions(table)
+                let expected = k.kernel.sessions()
+                #expect(expected.count == 25)
+
+                let result = try k.ctl("advertise", "default", "--netns", k.netns)
+                #expect(result.status == 0 && result.stderr == "", "\(result)")
+                #expect(result.stdout.hasPrefix("advertised 'default' in namespace \(k.netns): method worker, sessions 25, seconds "),
+                        "\(result.stdout)")
+                #expect(k.kernel.record.advertisements == 0, "the 4.1.9 kernel's advertise does nothing: not asked")
+
+                // J's kernel gets the table as JOOLD_ADDs: 10 + 10 + 5 F1 records.
+                #expect(j.kernel.wait { $0.adds.count == 3 }, "J's kernel got \(j.kernel.record.adds.count) ADDs")
+                let adds = j.kernel.record.adds
+                #expect(adds.map { $0.payload.count } == [1400, 1400, 700])
+                #expect(adds.allSatisfy { $0.instance == "default" })
+                let received = try SessionCodec.decode(adds.flatMap(\.payload), format: .f1)
+                #expect(withoutLifetime(received) == withoutLifetime(expected))
+                for (sent, original) in zip(received, expected) {
+                    #expect(sent.expirationMilliseconds <= original.expirationMilliseconds)
+                    #expect(sent.expirationMilliseconds + 10_000 >= original.expirationMilliseconds)
+                }
+
+                // --json: the numbers; stats: the counters.
+                let json = try k.ctl("advertise", "default", "--netns", k.netns, "--json").json()
+                #expect(json["method"] == .string("worker") && json["sessions"] == .integer(25), "\(json.serialized())")
+                #expect((json["seconds"]?.doubleValue ?? -1) >= 0)
+                #expect(j.kernel.wait { $0.adds.count == 6 })
+                let stats = try k.ctl("stats", "default", "--netns", k.netns, "--json").json()
+                let extra = stats["instances"]?.arrayValue?.first?["extra"]
+                #expect(extra?["advertisements-worker"] == .integer(2), "\(stats.serialized())")
+                #expect(extra?["advertised-sessions"] == .integer(50))
+                #expect(extra?["advertised-datagrams"] == .integer(6))
+                #expect(extra?["advertisements-kernel"] == .integer(0))
+                let counters = stats["instances"]?.arrayValue?.first?["counters"]
+                #expect(counters?["NET_SENT_PKTS"] == .integer(6) && counters?["NET_SENT_BYTES"] == .integer(7000))
+            }
+        }
+
+        @Test func aLargeTableIsPacedAndASecondAdvertiseIsBusy() throws {
+            try withNodes(version: .v4_1_9) { k, j in
+                k.kernel.setSessions(advertiseTable(4000))
+                let expected = k.kernel.sessions()
+                let started = try k.ctl("advertise", "default", "--netns", k.netns, "--no-wait")
+                #expect(started.status == 0 && started.stdout.contains("started advertising"), "\(started)")
+                let second = try k.ctl("advertise", "default", "--netns", k.netns)
+                #expect(second.status == 1 && second.stderr.contains("busy"), "\(second)")
+
+                // 400 datagrams at the default 2000 sessions/s: about 2 s.
+                var times: [ContinuousClock.Instant] = []
+                var seen = 0
+                let deadline = ContinuousClock.now + .seconds(20)
+                while seen < 400, ContinuousClock.now < deadline {
+                    let count = j.kernel.record.adds.count
+                    if count > seen {
+                        times += Array(repeating: ContinuousClock.now, count: count - seen)
+                        seen = count
+                    }
+                    usleep(1000)
+                }
+                #expect(seen == 400, "J's kernel got \(seen) ADDs")
+                let span = times.last! - times.first!
+                print("[SupervisorTests] 4000 sessions advertised at the default rate: first to last ADD at J in \(span)")
+                #expect(span >= .milliseconds(1500), "\(span): the default rate is 2000 sessions/s")
+                let received = try SessionCodec.decode(j.kernel.record.adds.flatMap(\.payload), format: .f1)
+                #expect(withoutLifetime(received) == withoutLifetime(expected))
+                #expect(k.kernel.record.sessionForeaches.count == 3 + 4000 / 26)
+
+                // Over: the next one is accepted again.
+                let again = try #require(try eventually(within: .seconds(5)) { () -> CommandResult? in
+                    let result = try k.ctl("advertise", "default", "--netns", k.netns, "--no-wait")
+                    return result.status == 0 ? result : nil
+                })
+                #expect(again.stdout.contains("started advertising"))
+            }
+        }
+
+        @Test func onJool4115TheKernelAdvertises() throws {
+            try withNodes(version: .v4_1_15) { k, j in
+                k.kernel.setSessions(advertiseTable(25))
+                let result = try k.ctl("advertise", "default", "--netns", k.netns, "--json")
+                #expect(result.status == 0, "\(result)")
+                let json = try result.json()
+                #expect(json["method"] == .string("kernel") && json["sessions"] == .null, "\(json.serialized())")
+                #expect(k.kernel.record.advertisements == 1)
+                #expect(k.kernel.record.sessionForeaches.isEmpty, "the table is not read when the kernel advertises")
+                let plain = try k.ctl("advertise", "default", "--netns", k.netns)
+                #expect(plain.stdout.contains("method kernel, sessions -"), "\(plain)")
+                #expect(k.kernel.record.advertisements == 2)
+                let stats = try k.ctl("stats", "default", "--netns", k.netns, "--json").json()
+                #expect(stats["instances"]?.arrayValue?.first?["extra"]?["advertisements-kernel"] == .integer(2))
+                #expect(j.kernel.record.adds.isEmpty)
+            }
+        }
+    }
+}
+
+/// `count` sessions of the three protocols with distinct IPv4 pairs, 20 minutes to live.
+func advertiseTable(_ count: Int) -> [Session] {
+    (0..<count).map { index in
+        let proto = Session.TransportProtocol.allCases[index % 3]
+        let port = UInt16(1024 + index)
+        return Session(proto: proto, state: .established, timer: .established,
+                       src6: .init(address: IPv6Address(bytes: [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 10)
+                                                        + [UInt8(index >> 8), UInt8(index & 0xff)])!, port: port),
+                       src4: .init(address: IPv4Address(bytes: [192, 0, 2, UInt8(1 + index % 5)])!, port: port),
+                       dst4: .init(address: IPv4Address(bytes: [203, 0, 113, UInt8(index % 11)])!,
+                                   port: proto == .icmp ? port : 443),
+                       expirationMilliseconds: 1_200_000 - UInt32(index))
+    }
+}
+
+/// Lifetimes age while an advertisement runs: compare the rest.
+func withoutLifetime(_ sessions: [Session]) -> [Session] {
+    sessions.map { session in
+        var copy = session
+        copy.expirationMilliseconds = 0
+        return copy
+    }
+}
