@@ -7,8 +7,9 @@ struct AdvertiseCommand: ControlCommand {
         abstract: "Have an instance's worker advertise its whole session table to the peers.",
         discussion: """
             What keepalived's notify_backup hook runs. Prints the method (kernel: Jool's own \
-            advertisement), the number of sessions sent when known ('-' otherwise) and the \
-            seconds it took. Waits up to 120 s unless --no-wait or --timeout.
+            advertisement, Jool 4.1.11 and later; worker: the worker read the session table and \
+            sent it itself, paced, on 4.1.9 and 4.1.10 where the kernel's does nothing), the \
+            number of sessions sent when known ('-' otherwise) and the seconds it took. Waits up to 120 s unless --no-wait or --timeout.
 
             Example:
               jooldctl advertise default --netns K
