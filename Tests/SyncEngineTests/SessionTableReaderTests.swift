@@ -121,4 +121,52 @@ struct KernelFixture {
         }
         #expect(!reader.isFinished)
     }
+
+    /// The simulated kernel refuses what the real one refuses.
+    @Test func simulatorRefusesMalformedForeachRequests() throws {
+        let fixture = try KernelFixture()
+        defer { fixture.stop() }
+        func refusal(_ build: @escaping (UInt32) -> [UInt8]) -> KernelError? {
+            do {
+                _ = try fixture.link.request("foreach", build)
+                return nil
+            } catch {
+                guard case let .kernel(_, kernelError) = error else { return nil }
+                return kernelError
+            }
+        }
+        func message(_ attributes: @escaping (inout NetlinkMessageWriter) -> Void) -> (UInt32) -> [UInt8] {
+            { sequence in
+                var writer = NetlinkMessageWriter(type: fixture.requests.familyID, flags: NetlinkConstants.flagRequest,
+                                                  sequence: sequence, portID: 4242)
+                writer.putGenericHeader(command: JoolNetlink.Command.sessionForeach.rawValue, version: 1)
+                writer.putExtraHeader(JoolHeader(request: .default, version: .v4_1_9).encoded())
+                attributes(&writer)
+                return writer.bytes()
+            }
+        }
+        let noProto = refusal(message { _ in })
+        #expect(noProto?.origin == .jool && noProto?.code == EINVAL && noProto?.message == "The request is missing a transport protocol.")
+        #expect(refusal(message { $0.putU8(type: JoolNetlink.RootAttribute.proto, 3) })?.code == EINVAL)
+        // JNLAR_OFFSET without NLA_F_NESTED: the genetlink core's strict validation.
+        let flat = refusal(message { writer in
+            writer.putU8(type: JoolNetlink.RootAttribute.proto, 0)
+            writer.putAttribute(type: JoolNetlink.RootAttribute.offset, payload: [])
+        })
+        #expect(flat?.origin == .netlink && flat?.code == EINVAL)
+        // An offset address without its port: 4.1.9 would dereference NULL.
+        _ = refusal(message { writer in
+            writer.putU8(type: JoolNetlink.RootAttribute.proto, 0)
+            let root = writer.beginNest(type: JoolNetlink.RootAttribute.offset)
+            let src4 = writer.beginNest(type: JoolNetlink.SessionEntryAttribute.src4)
+            writer.putAttribute(type: JoolNetlink.TransportAddressAttribute.address, payload: [192, 0, 2, 1])
+            writer.endNest(at: src4)
+            writer.endNest(at: root)
+        })
+        #expect(fixture.kernel.record.violations.count == 1)
+        // What the builder writes is accepted.
+        #expect(refusal { fixture.requests.sessionForeach(sequence: $0, proto: .icmp, after: SessionTableOffset(
+            src4: .init(address: IPv4Address("192.0.2.1")!, port: 1), dst4: .init(address: IPv4Address("192.0.2.2")!, port: 1))) } == nil)
+        #expect(fixture.kernel.record.violations.count == 1)
+    }
 }
