@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 done
 
 # The cases: SCENARIO DAEMON_J DAEMON_K FAMILY EXPECT. "stock" is Debian's joold 4.1.9,
-# "ours" this project's joold. "expect fail" is a negative control: the harness must be
+# "ours" this project's joold, "supervisor" a worker of this project's joold-supervisor. "expect fail" is a negative control: the harness must be
 # able to see a failure.
 cases=()
 for daemons in "stock stock" "ours ours" "stock ours" "ours stock"; do
@@ -28,6 +28,11 @@ for daemons in "stock stock" "ours ours" "stock ours" "ours stock"; do
         for family in 6 4; do cases+=("$scenario $daemons $family pass"); done
     done
 done
+# One joold-supervisor in the guest runs the workers of J and K ("supervisor").
+cases+=("sync supervisor supervisor 6 pass" "sync supervisor supervisor 4 pass"
+        "failover supervisor supervisor 6 pass" "failover stock supervisor 4 pass"
+        "supervisor supervisor supervisor 6 pass" "waiting supervisor supervisor 6 pass"
+        "advertise supervisor supervisor 6 pass")
 cases+=("sync stock none 6 fail" "sync stock none 4 fail" "sync ours none 6 fail")
 
 case_name() { printf '%s J=%s K=%s IPv%s' "$1" "$2" "$3" "$4"; }
@@ -52,7 +57,7 @@ echo "e2e: guest image ready in $((SECONDS - t0)) s"
 
 # This project's programs as the guest runs them: a release build with the Swift runtime
 # linked in (one self-contained file each, as a deployment would ship them).
-if printf '%s\n' "${cases[@]}" | grep -q ours; then
+if printf '%s\n' "${cases[@]}" | grep -qE 'ours|supervisor'; then
     t=$SECONDS
     (cd "$here/../.." && swift build -c release --static-swift-stdlib >/tmp/joold-e2e-build.log 2>&1) ||
         { tail -n 30 /tmp/joold-e2e-build.log; echo "e2e: FAIL: cannot build the release binaries"; exit 1; }

@@ -243,6 +243,16 @@ udp_exchange() {
     [ "$(echo hello | in_ns n6 socat -T2 - "UDP6:[$SERVER_VIA_NAT64]:5000")" = hello ]
 }
 
+# Stops the client traffic (ping, TCP client), leaving daemons and servers alone.
+traffic_stop() {
+    local f
+    for f in "$STATE/ping.pid" "$STATE/tcp-client.pid"; do
+        [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+        rm -f "$f"
+    done
+    return 0
+}
+
 teardown() {
     jobs -p | xargs -r kill 2>/dev/null || true
 }
