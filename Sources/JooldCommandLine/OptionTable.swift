@@ -1,3 +1,5 @@
+import Shared
+
 /// The options `joold` accepts, in the order the help text lists them.
 ///
 /// The table drives the scanner (names, whether a value follows), the help text
@@ -80,7 +82,7 @@ enum OptionTable {
     /// The known long option closest to a misspelt one, if any is close.
     static func suggestion(for name: String) -> String? {
         let candidates = all.flatMap(\.names).filter { $0.hasPrefix("--") }
-        let scored = candidates.map { ($0, editDistance(Array(name.lowercased()), Array($0))) }
+        let scored = candidates.map { ($0, KeySuggestion.editDistance(Array(name.lowercased()), Array($0))) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
         // A prefix ("--net.mcast") or a small typo ("--instnace").
         if candidates.contains(where: { $0.hasPrefix(name) && name.count >= 4 }),
@@ -88,21 +90,5 @@ enum OptionTable {
             return prefixed
         }
         return best.1 <= max(2, name.count / 4) ? best.0 : nil
-    }
-
-    /// Levenshtein distance.
-    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1,
-                                 previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

@@ -82,11 +82,11 @@ struct ConfigObjectReader {
 }
 
 /// "did you mean": the known key closest to a misspelt one, if any is close.
-enum KeySuggestion {
+public enum KeySuggestion {
     static func closest(to key: String, among known: [String]) -> String? {
         let normalized = normalize(key)
         if let exact = known.first(where: { normalize($0) == normalized }) { return exact }
-        let scored = known.map { ($0, distance(Array(normalized), Array(normalize($0)))) }
+        let scored = known.map { ($0, editDistance(Array(normalized), Array(normalize($0)))) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, normalized.count / 4) else { return nil }
         return best.0
     }
@@ -95,8 +95,8 @@ enum KeySuggestion {
         String(key.lowercased().map { $0 == "_" || $0 == "-" || $0 == "." ? " " : $0 })
     }
 
-    /// Levenshtein distance.
-    private static func distance(_ a: [Character], _ b: [Character]) -> Int {
+    /// Levenshtein distance (also used for the command line's option names).
+    public static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }
         var previous = Array(0...b.count)
