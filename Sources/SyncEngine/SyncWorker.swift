@@ -39,6 +39,11 @@ public final class SyncWorker {
 
     public var multicastGroup: SocketAddress? { network?.group }
 
+    /// Why the worker stopped its loop by itself: the kernel link failed for good (the
+    /// socket errs, or the simulated kernel went away). Retrying a dead descriptor would
+    /// only spin, so the process ends and its supervisor (or systemd) restarts it.
+    public private(set) var failure: KernelLinkError?
+
     /// Whether datagrams can go to the peers (a multicast socket is configured).
     public var hasNetwork: Bool { network != nil }
 
@@ -68,8 +73,13 @@ public final class SyncWorker {
     /// Subscribes to the kernel's session packets and starts relaying.
     public func attach(to loop: EventLoop) throws {
         try link.joinSessionGroup()
-        try loop.register(fd: link.channel.fd, name: "kernel (instance \(configuration.instance))") { [unowned self] in
-            try kernelReadable()
+        try loop.register(fd: link.channel.fd, name: "kernel (instance \(configuration.instance))") { [unowned self, unowned loop] in
+            do throws(KernelLinkError) {
+                try kernelReadable()
+            } catch {
+                failure = error
+                loop.stop()
+            }
         }
         if let network {
             try loop.register(fd: network.fd, name: "network \(network.group)") { [unowned self] in
@@ -90,7 +100,7 @@ public final class SyncWorker {
 
     // MARK: - Kernel to network
 
-    func kernelReadable() throws {
+    func kernelReadable() throws(KernelLinkError) {
         let report = try link.drain { handleKernelMessage($0) }
         if report.overruns > 0 {
             extra.netlinkOverruns &+= UInt64(report.overruns)

@@ -51,6 +51,10 @@ public enum WorkerProcess {
         statsServer?.close()
         worker.close()
         let counters = (worker.counters.namedValues + worker.extra.namedValues).map { "\($0.name)=\($0.value)" }
+        if let failure = worker.failure {
+            logger.critical("lost the kernel link: \(failure); stopped; counters: \(counters.joined(separator: " "))")
+            return 1
+        }
         logger.notice("stopped; counters: \(counters.joined(separator: " "))")
         return 0
     }

@@ -61,6 +61,7 @@ public final class SupervisedWorker {
             namespaceEntered()
         }
         do { try loop.run() } catch { return fail("event loop failed: \(error)", configuration: false) }
+        if let failure = worker?.failure { exitCode = fail("lost the kernel link: \(failure)", configuration: false) }
         advertiser?.cancel(.stopped)
         statsServer?.close()
         worker?.close()

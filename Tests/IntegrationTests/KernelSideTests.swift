@@ -128,6 +128,16 @@ struct KernelSideTests {
         }
     }
 
+    /// A dead kernel link must end the process (to be restarted), never spin on it.
+    @Test func lostKernelLinkEndsTheProcessInsteadOfSpinning() throws {
+        try withJoold(kernel: { try SimulatedJool(path: $0) }) { joold, kernel in
+            #expect(joold.waitForLog("started:"))
+            kernel.stop()
+            #expect(joold.waitForExit(timeout: .seconds(5)) == 1, "\(joold.log)")
+            #expect(joold.log.contains("lost the kernel link"))
+        }
+    }
+
     @Test func badConfigurationFailsWithFileKeyAndExpectation() throws {
         try withJoold(kernel: { path in
             try #"{ "multicast address": "ff08::db8:64:64", "multicast port": "6464", "ttl": 300 }"#

@@ -240,7 +240,8 @@ start_udp_echo_server() {
 
 # One UDP exchange from n6 through the NAT64; true if the echo came back.
 udp_exchange() {
-    [ "$(echo hello | in_ns n6 socat -T2 - "UDP6:[$SERVER_VIA_NAT64]:5000")" = hello ]
+    # socat forks and execs cat per datagram: seconds under emulation on a loaded host.
+    [ "$(echo hello | in_ns n6 socat -T10 - "UDP6:[$SERVER_VIA_NAT64]:5000")" = hello ]
 }
 
 # Stops the client traffic (ping, TCP client), leaving daemons and servers alone.
