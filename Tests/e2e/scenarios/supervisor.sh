@@ -27,7 +27,7 @@ scenario_waiting() {
     supervisor_start || setup_failed "joold-supervisor did not start"
     write_netsocket J "$SYNC_FAMILY"
     jooldctl add --instance potato --netns J --net "$STATE/J/netsocket.json" >/dev/null
-    check "a missing instance is a waiting state" \\
+    check "a missing instance is a waiting state" \
         wait_for "potato to wait" 30 waits_for J potato "no NAT64 Jool instance named 'potato'"
     check "and not a crash loop" test "$(instance_field J potato restarts)" = 0
 
