@@ -61,14 +61,17 @@ let package = Package(
         // A stand-in for the Jool kernel module (its netlink bytes over a Unix socket),
         // for host tests and benchmarks.
         .target(name: "JoolSimulator", dependencies: ["Shared"]),
-        // Real network namespaces and veth pairs for the host tests.
-        .target(name: "NetworkTestSupport", dependencies: ["SyncEngine"], path: "Tests/NetworkTestSupport"),
+        // Real network namespaces and veth pairs, real users and groups, and a log recorder
+        // for the host tests.
+        .target(name: "NetworkTestSupport", dependencies: [
+            "SyncEngine", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/NetworkTestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "Shared"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "Shared", "NetworkTestSupport", "JoolSimulator"]),
         // Real joold processes in real namespaces, each with a simulated Jool kernel.
         .testTarget(name: "IntegrationTests", dependencies: ["SyncEngine", "Shared", "JoolSimulator", "NetworkTestSupport"]),
-        .testTarget(name: "SupervisorCoreTests", dependencies: ["SupervisorCore", "ControlProtocol", "Shared", "SyncEngine"]),
+        .testTarget(name: "SupervisorCoreTests", dependencies: ["SupervisorCore", "ControlProtocol", "Shared", "SyncEngine", "NetworkTestSupport"]),
         .testTarget(name: "JooldCommandLineTests", dependencies: ["JooldCommandLine", "SyncEngine", "Shared"]),
         // jooldctl against a fake supervisor (in-process, and the built binary).
         .testTarget(name: "JooldctlTests", dependencies: ["JooldctlCommands", "ControlProtocol", "Shared"]),

@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import NetworkTestSupport
 import Shared
 import SupervisorCore
 import Testing
@@ -10,7 +11,7 @@ import Testing
 /// is Python run through setpriv with the user's credentials.
 @Suite(.serialized) struct AccessControlTests {
     @Test func rootIsAllowedAndTheHandlerSeesItsCredentials() throws {
-        let group = try TemporaryGroup()
+        let group = try TemporaryGroup(prefix: "jscg")
         defer { group.delete() }
         let server = try ServerHarness(groupName: group.name)
         defer { server.stop() }
@@ -22,9 +23,9 @@ import Testing
     }
 
     @Test func userOutsideTheControlGroupIsDeniedAndNothingRuns() throws {
-        let group = try TemporaryGroup()
+        let group = try TemporaryGroup(prefix: "jscg")
         defer { group.delete() }
-        let user = try TemporaryUser()
+        let user = try TemporaryUser(prefix: "jscu")
         defer { user.delete() }
         let server = try ServerHarness(groupName: group.name)
         defer { server.stop() }
@@ -51,9 +52,9 @@ import Testing
     }
 
     @Test func membersOfTheControlGroupAreAllowed() throws {
-        let group = try TemporaryGroup()
+        let group = try TemporaryGroup(prefix: "jscg")
         defer { group.delete() }
-        let user = try TemporaryUser(supplementaryGroup: group.name)
+        let user = try TemporaryUser(prefix: "jscu", supplementaryGroup: group.name)
         defer { user.delete() }
         let server = try ServerHarness(groupName: group.name)
         defer { server.stop() }
@@ -80,7 +81,7 @@ import Testing
     }
 
     @Test func socketAndDirectoryCarryTheModesAndTheGroup() throws {
-        let group = try TemporaryGroup()
+        let group = try TemporaryGroup(prefix: "jscg")
         defer { group.delete() }
         let base = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -149,53 +150,4 @@ private func runClient(as user: TemporaryUser, group: gid_t, supplementary: Bool
     ])
     guard status == 0 else { throw TestFailure("client as \(user.name) exited with \(status): \(output)") }
     return output.split(separator: "\n").map(String.init)
-}
-
-/// Runs a user/group tool, retrying while another process holds /etc/passwd or
-/// /etc/group locked.
-private func administer(_ arguments: [String]) throws {
-    var last = ""
-    for _ in 0..<20 {
-        let (status, output) = try runProgram(arguments)
-        if status == 0 { return }
-        last = "exit \(status): \(output)"
-        usleep(200_000)
-    }
-    throw TestFailure("`\(arguments.joined(separator: " "))` failed: \(last)")
-}
-
-private func uniqueName(_ prefix: String) -> String {
-    "\(prefix)\(getpid() % 100_000)\(String(UInt32.random(in: 0...0xFFFFF), radix: 16))"
-}
-
-struct TemporaryGroup {
-    let name: String
-    let gid: gid_t
-
-    init() throws {
-        name = uniqueName("jscg")
-        try administer(["/usr/sbin/groupadd", name])
-        guard let entry = getgrnam(name) else { throw TestFailure("group \(name) was not created") }
-        gid = entry.pointee.gr_gid
-    }
-
-    func delete() { _ = try? administer(["/usr/sbin/groupdel", name]) }
-}
-
-struct TemporaryUser {
-    let name: String
-    let uid: uid_t
-    let primaryGroup: gid_t
-
-    /// A user without a home (-M) and without a group of its own (-N).
-    init(supplementaryGroup: String? = nil) throws {
-        name = uniqueName("jscu")
-        try administer(["/usr/sbin/useradd", "-M", "-N", "-s", "/usr/sbin/nologin"]
-                       + (supplementaryGroup.map { ["-G", $0] } ?? []) + [name])
-        guard let entry = getpwnam(name) else { throw TestFailure("user \(name) was not created") }
-        uid = entry.pointee.pw_uid
-        primaryGroup = entry.pointee.pw_gid
-    }
-
-    func delete() { _ = try? administer(["/usr/sbin/userdel", name]) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkTestSupport
 import Glibc
 import JoolSimulator
 import Shared
@@ -10,9 +11,9 @@ extension SupervisorProcessTests {
     @Suite struct AccessControl {
         @Test func onlyRootAndTheControlGroupMayUseTheSocket() throws {
             try #require(access("/usr/bin/setpriv", X_OK) == 0, "setpriv (util-linux) is needed")
-            let group = try TemporaryGroup()
+            let group = try TemporaryGroup(prefix: "jsvg")
             defer { group.delete() }
-            let user = try TemporaryUser()
+            let user = try TemporaryUser(prefix: "jsvu")
             defer { user.delete() }
             #expect(user.primaryGroup != group.gid)
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NetworkTestSupport
 import Testing
 @testable import SyncEngine
 

@@ -2,6 +2,7 @@ import Glibc
 import JoolSimulator
 import Logging
 import Shared
+import NetworkTestSupport
 import Testing
 @testable import SyncEngine
 

@@ -1,34 +1,10 @@
 import ControlProtocol
 import Foundation
+import NetworkTestSupport
 import Logging
 import Shared
 import SupervisorCore
 @testable import SyncEngine
-
-/// Messages logged through a Logger, kept for assertions.
-final class LogRecorder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    var messages: [String] { lock.withLock { lines } }
-
-    func logger(label: String) -> Logger {
-        Logger(label: label) { _ in Handler(recorder: self) }
-    }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            recorder.lock.withLock { recorder.lines.append("\(event.level): \(event.message)") }
-        }
-    }
-}
 
 /// A value shared between the loop thread and the test.
 final class Locked<Value>: @unchecked Sendable {
@@ -110,7 +86,7 @@ final class TestHandler: ControlHandler {
 final class ServerHarness: @unchecked Sendable {
     let baseDirectory: String
     let configuration: ControlServerConfiguration
-    let log = LogRecorder()
+    let log = LogCapture()
     let events = Locked<[String]>([])
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)

@@ -2,15 +2,17 @@ import Foundation
 import Logging
 
 /// A LogHandler that keeps messages in memory, to assert on what was logged.
-final class LogCapture: @unchecked Sendable {
+public final class LogCapture: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
 
-    var messages: [String] { lock.withLock { lines } }
+    public init() {}
 
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    public var messages: [String] { lock.withLock { lines } }
 
-    func logger(label: String = "test") -> Logger {
+    public func append(_ line: String) { lock.withLock { lines.append(line) } }
+
+    public func logger(label: String = "test") -> Logger {
         Logger(label: label) { _ in Handler(capture: self) }
     }
 
