@@ -127,8 +127,10 @@ public final class SyncWorker {
         extra.kernelMessagesReceived &+= 1
         do {
             let packet = try KernelSessionPacket(decoding: message, expecting: version, instance: configuration.instance)
-            relayToNetwork(packet.payload)
+            // ACK first: the kernel holds its next packet until it sees the ACK, and a
+            // 4.1.9 kernel loses the sessions that overflow that packet meanwhile.
             sendAck()
+            relayToNetwork(packet.payload)
         } catch {
             switch error {
             case .otherInstance:
