@@ -128,20 +128,30 @@ EOF
 # logging to $STATE/NODE/keepalived.log; pid files per node since /run is shared.
 keepalived_start() {
     local node=$1
-    in_ns "$node" keepalived -n -l -D -P -f "$STATE/$node/keepalived.conf" \
+    # ip netns exec directly (not in_ns, a function): $! is then keepalived's own pid.
+    ip netns exec "$node" keepalived -n -l -D -P -f "$STATE/$node/keepalived.conf" \
         -p "/run/keepalived-$node.pid" -r "/run/keepalived-vrrp-$node.pid" \
         >>"$STATE/$node/keepalived.log" 2>&1 &
     echo $! >"$STATE/$node/keepalived.pid"
 }
 
 # A crash: SIGKILL to keepalived's VRRP process and its parent at once (no priority-0
-# advert, no address clean-up).
+# advert, no address clean-up; a parent left alive would restart its VRRP child).
 keepalived_kill() {
     local node=$1 pids
-    pids="$(cat "/run/keepalived-vrrp-$node.pid" 2>/dev/null) $(cat "$STATE/$node/keepalived.pid")"
+    pids="$(cat "$STATE/$node/keepalived.pid") $(cat "/run/keepalived-$node.pid" "/run/keepalived-vrrp-$node.pid" 2>/dev/null)"
     kill -9 $pids 2>/dev/null
     wait "$(cat "$STATE/$node/keepalived.pid")" 2>/dev/null
     rm -f "/run/keepalived-$node.pid" "/run/keepalived-vrrp-$node.pid"
+    return 0
+}
+
+# True when no keepalived process runs in namespace $1.
+keepalived_gone() {
+    local pid
+    for pid in $(pgrep -x keepalived); do
+        [ "$(ip netns identify "$pid" 2>/dev/null)" = "$1" ] && return 1
+    done
     return 0
 }
 

@@ -53,6 +53,7 @@ scenario_failback() {
     local t_fail=$EPOCHREALTIME
     j_crash
     log "J crashed (cables pulled, keepalived killed, daemon and instance gone)"
+    keepalived_gone J || setup_failed "a keepalived still runs in J after the crash"
     check "K's keepalived took the virtual addresses" wait_for "K to hold the virtual addresses" 30 holds_vips K
     check "the UDP probe resumes through K" wait_for "probe echoes through K" 30 probe_echoes_after "$t_fail" 10
     check "the ping resumes through K" wait_for "ping replies through K" 30 ping_replies_after_time "$t_fail" 5
