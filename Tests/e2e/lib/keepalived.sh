@@ -17,7 +17,14 @@
 # alone can tell K "J is back" before J takes the addresses.
 
 readonly VRRP_LOG=$STATE/vrrp-events.log       # "EPOCH NODE INSTANCE|GROUP NAME STATE PRIO"
-readonly VRRP_PREEMPT_DELAY=${VRRP_PREEMPT_DELAY:-15}
+# FAILBACK_HOOK=tutorial (manual runs only) wires the hook as the tutorial does, on
+# notify_backup of the translating instances with no preempt_delay, to show its window.
+readonly FAILBACK_HOOK=${FAILBACK_HOOK:-sync-instance}
+if [ "$FAILBACK_HOOK" = tutorial ]; then
+    readonly VRRP_PREEMPT_DELAY=${VRRP_PREEMPT_DELAY:-0}
+else
+    readonly VRRP_PREEMPT_DELAY=${VRRP_PREEMPT_DELAY:-15}
+fi
 
 # The hook keepalived runs on notify_backup of VI_SYNC, and a notify that logs every
 # transition. In /etc/keepalived (root-owned path: keepalived's script security).
@@ -50,8 +57,10 @@ EOF
 
 # keepalived_conf NODE PRIORITY PEER_NODE: writes $STATE/NODE/keepalived.conf.
 keepalived_conf() {
-    local node=$1 prio=$2 i p
+    local node=$1 prio=$2 i p traffic_hook= sync_hook
     i=$(node_index "$1"); p=$(node_index "$3")
+    sync_hook="notify_backup \"/etc/keepalived/joold-advertise.sh $node\""
+    [ "$FAILBACK_HOOK" = tutorial ] && { traffic_hook=$sync_hook; sync_hook=; }
     mkdir -p "$STATE/$node"
     cat >"$STATE/$node/keepalived.conf" <<EOF
 global_defs {
@@ -85,6 +94,7 @@ vrrp_instance VI_6 {
         2001:db8::1/96 dev eth0
     }
     notify "/etc/keepalived/vrrp-notify.sh $node"
+    $traffic_hook
 }
 
 vrrp_instance VI_4 {
@@ -102,6 +112,7 @@ vrrp_instance VI_4 {
         192.0.2.1/24 dev eth1
     }
     notify "/etc/keepalived/vrrp-notify.sh $node"
+    $traffic_hook
 }
 
 # No preempt_delay: J takes it back at once, and K's notify_backup advertises.
@@ -118,7 +129,7 @@ vrrp_instance VI_SYNC {
     virtual_ipaddress {
         203.0.113.1/24 dev eth2
     }
-    notify_backup "/etc/keepalived/joold-advertise.sh $node"
+    $sync_hook
     notify "/etc/keepalived/vrrp-notify.sh $node"
 }
 EOF

@@ -74,6 +74,10 @@ scenario_failback() {
     sed -n 's/^advertised/      K: advertised/p' "$STATE/K/advertise.log" | tail -n 1
     check "J's keepalived took the virtual addresses back" \
         wait_for "J to hold the virtual addresses" 90 holds_vips J
+    local p missing=()
+    for p in icmp udp tcp; do j_mirrors_k "$p" || missing+=("$p"); done   # right at the takeover
+    check "J held every session K had when it took the traffic (missing: ${missing[*]:-none})" \
+        test ${#missing[@]} -eq 0
     check "K's keepalived released them" wait_for "K to release the virtual addresses" 10 holds_no_vip K
     local t_j_master t_ad_end
     t_j_master=$(vrrp_event_time J VI_6 MASTER "$t_keepalived")
