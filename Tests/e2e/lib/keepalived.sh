@@ -23,7 +23,7 @@ readonly FAILBACK_HOOK=${FAILBACK_HOOK:-sync-instance}
 if [ "$FAILBACK_HOOK" = tutorial ]; then
     readonly VRRP_PREEMPT_DELAY=${VRRP_PREEMPT_DELAY:-0}
 else
-    readonly VRRP_PREEMPT_DELAY=${VRRP_PREEMPT_DELAY:-15}
+    readonly VRRP_PREEMPT_DELAY=${VRRP_PREEMPT_DELAY:-25}
 fi
 
 # The hook keepalived runs on notify_backup of VI_SYNC, and a notify that logs every
@@ -197,4 +197,8 @@ vrrp_event_seen() { [ -n "$(vrrp_event_time "$@")" ]; }
 show_vrrp_events() {
     log "keepalived transitions (notify):"
     sed 's/^/      /' "$VRRP_LOG" 2>/dev/null
+    log "keepalived warnings and errors (J, K):"
+    cat "$STATE/J/keepalived.log" "$STATE/K/keepalived.log" 2>/dev/null |
+        grep -iE 'warn|error|unknown|secur|fail' | sed 's/^[A-Z][a-z]* [A-Z][a-z]* *[0-9]* [0-9:]* [0-9]* //' |
+        sort | uniq -c | sed 's/^/      /' | head -n 20
 }
