@@ -197,7 +197,7 @@ vrrp_event_seen() { [ -n "$(vrrp_event_time "$@")" ]; }
 show_vrrp_events() {
     log "keepalived transitions (notify):"
     sed 's/^/      /' "$VRRP_LOG" 2>/dev/null
-    log "keepalived warnings and errors (J, K):"
+    log "keepalived warnings and errors (J, K; of $(cat "$STATE/J/keepalived.log" "$STATE/K/keepalived.log" 2>/dev/null | wc -l) log lines):"
     cat "$STATE/J/keepalived.log" "$STATE/K/keepalived.log" 2>/dev/null |
         grep -iE 'warn|error|unknown|secur|fail' | sed 's/^[A-Z][a-z]* [A-Z][a-z]* *[0-9]* [0-9:]* [0-9]* //' |
         sort | uniq -c | sed 's/^/      /' | head -n 20
