@@ -8,13 +8,14 @@
 #
 # Where the tutorial's hook wiring falls short for failback: it runs the advertise from
 # notify_backup of the translating instances, so K advertises only when J preempts them,
-# i.e. after J has already taken the traffic with an empty table (packets of sessions that
-# were idle while J was away are dropped or get new mappings until the table arrives).
-# Here the translating instances of J wait preempt_delay before taking over, while VI_SYNC
-# preempts at once: K's notify_backup of VI_SYNC fires as soon as J's keepalived is back,
-# K advertises, and J takes the traffic only afterwards. VRRP adverts come only from a
-# master, so a second instance that J preempts immediately is the only way keepalived
-# alone can tell K "J is back" before J takes the addresses.
+# i.e. after J has already taken the traffic without the sessions that were idle since its
+# return (their packets are dropped or get new mappings until the table arrives). Here the
+# translating instances of J wait preempt_delay before taking over, while J takes VI_SYNC
+# back without delay (its master-down interval, ~3.2 s): K's notify_backup of VI_SYNC fires
+# soon after J's keepalived is back, K advertises, and J takes the traffic afterwards. A
+# backup sends no VRRP adverts, so an instance J takes back at once is the only way
+# keepalived alone can tell K "J is back" before J takes the addresses. preempt_delay must
+# cover that interval, K's hook and the advertisement (table size / JOOLD_ADVERTISE_RATE).
 
 readonly VRRP_LOG=$STATE/vrrp-events.log       # "EPOCH NODE INSTANCE|GROUP NAME STATE PRIO"
 # FAILBACK_HOOK=tutorial (manual runs only) wires the hook as the tutorial does, on
