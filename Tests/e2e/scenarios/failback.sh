@@ -23,7 +23,7 @@ scenario_failback() {
     vip_del J    # keepalived owns the virtual addresses from here on
     daemon_start J "$DAEMON_J" "$SYNC_FAMILY" || setup_failed "the daemon on J did not start"
     daemon_start K "$DAEMON_K" "$SYNC_FAMILY" || setup_failed "the daemon on K did not start"
-    keepalived_install_hooks "$DAEMON_K"
+    keepalived_install_hooks "$DAEMON_K"   # one /etc in the guest: K's kind decides the hook
     keepalived_conf J 200 K
     keepalived_conf K 100 J
     keepalived_start J
@@ -69,7 +69,7 @@ scenario_failback() {
     j_reboot || setup_failed "J did not come back"
     local t_keepalived=$EPOCHREALTIME
     log "J is back (instance, daemon) and its keepalived started $(elapsed "$t_return" "$t_keepalived") s after"
-    check "K's notify_backup hook advertised its table" \
+    check "K's notify_backup hook ran its advertise command" \
         wait_for "K's advertisement" 90 advertise_ended_after K "$t_keepalived"
     sed -n 's/^advertised/      K: advertised/p' "$STATE/K/advertise.log" | tail -n 1
     check "J's keepalived took the virtual addresses back" \
