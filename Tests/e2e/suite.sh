@@ -33,6 +33,9 @@ cases+=("sync supervisor supervisor 6 pass" "sync supervisor supervisor 4 pass"
         "failover supervisor supervisor 6 pass" "failover stock supervisor 4 pass"
         "supervisor supervisor supervisor 6 pass" "waiting supervisor supervisor 6 pass"
         "advertise supervisor supervisor 6 pass")
+# Real keepalived moves the NAT64 to K and back; K's hook advertises. With stock joold the
+# hook's `jool joold advertise` is a no-op on Jool 4.1.9: idle connections break (must FAIL).
+cases+=("failback supervisor supervisor 6 pass" "failback stock stock 6 fail")
 cases+=("sync stock none 6 fail" "sync stock none 4 fail" "sync ours none 6 fail")
 
 case_name() { printf '%s J=%s K=%s IPv%s' "$1" "$2" "$3" "$4"; }
