@@ -1,0 +1,56 @@
+import Shared
+
+/// The tables joold-bench prints (markdown, as docs/benchmarks.md shows them).
+enum Table {
+    static func relay(_ rows: [RelayMeasurement], count: UInt64, relayCPU: Int?, driverCPU: Int?) -> String {
+        var lines = ["### Relay cost on the host (\(count) packets per run)", "",
+                     "| direction | payload | relay | datagrams/s | sessions/s | CPU µs/datagram | latency p50 / p99 µs | worker/floor time | worker/floor CPU |",
+                     "|---|---|---|--:|--:|--:|--:|--:|--:|"]
+        for row in rows {
+            let floor = rows.first { $0.relay == "floor" && $0.direction == row.direction && $0.format == row.format }
+            let latency = row.direction.isKernelToNetwork
+                ? "\(fixed(row.result.latency_p50_us, 1)) / \(fixed(row.result.latency_p99_us, 1))" : "–"
+            var timeRatio = "", cpuRatio = ""
+            if row.relay != "floor", let floor {
+                timeRatio = fixed(floor.datagramsPerSecond / row.datagramsPerSecond, 2) + "×"
+                cpuRatio = fixed(row.cpuPerDatagram / floor.cpuPerDatagram, 2) + "×"
+            }
+            lines.append("| \(row.direction.label) | \(payloadLabel(row)) | \(row.relay) | \(grouped(row.datagramsPerSecond)) "
+                         + "| \(grouped(row.sessionsPerSecond)) | \(fixed(row.cpuPerDatagram, 2)) | \(latency) "
+                         + "| \(timeRatio) | \(cpuRatio) |")
+        }
+        lines.append("")
+        let pinning = relayCPU.map { "relay (joold or floor) pinned to CPU \($0)" } ?? "relay not pinned"
+        let driver = driverCPU.map { "driver and listener pinned to CPU \($0)" } ?? "driver not pinned"
+        lines.append("Pinning (taskset): \(pinning), \(driver). Targets: worker/floor time ≤ 1.5×, ≥ 200,000 datagrams/s.")
+        return lines.joined(separator: "\n")
+    }
+
+    static func payloadLabel(_ row: RelayMeasurement) -> String {
+        row.format == .f1 ? "F1 (4.1.9), \(row.sessionsPerDatagram) × 140 B"
+                          : "F3 (4.1.13), \(row.sessionsPerDatagram) × 40 B"
+    }
+
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return "–" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = Int((value * scale).rounded())
+        let whole = scaled / Int(scale), fraction = abs(scaled % Int(scale))
+        guard digits > 0 else { return "\(whole)" }
+        let text = String(fraction)
+        return "\(scaled < 0 && whole == 0 ? "-" : "")\(whole)." + String(repeating: "0", count: digits - text.count) + text
+    }
+
+    /// 1234567 -> "1,234,567".
+    static func grouped(_ value: Double) -> String {
+        guard value.isFinite else { return "–" }
+        let digits = Array(String(Int(value.rounded())))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
+    }
+}
