@@ -16,6 +16,8 @@ public final class SyncWorker {
     private var network: MulticastSocket?
     private let logger: Logger
     private var limiter = RateLimiter(limit: 5, interval: .seconds(60))
+    /// The ADD being sent, its storage reused from datagram to datagram.
+    private var addMessage: [UInt8] = []
     /// Where sessions go when the network side is disabled (CSV lines).
     private let sessionOutput: (String) -> Void
 
@@ -222,26 +224,28 @@ public final class SyncWorker {
 
     func handleDatagram(_ datagram: ReceivedDatagram) {
         counters.countNetworkReceived(bytes: datagram.wireLength)
-        let sender = datagram.sender.map { "\($0)" } ?? "unknown sender"
+        // Formatted only when something is logged: not per datagram.
+        func sender() -> String { datagram.sender.map { "\($0)" } ?? "unknown sender" }
         if datagram.truncated {
             extra.truncatedDatagrams &+= 1
-            warn("truncated", "dropped a \(datagram.wireLength)-byte datagram from \(sender): larger than \(MulticastSocket.maxPayload) bytes")
+            warn("truncated", "dropped a \(datagram.wireLength)-byte datagram from \(sender()): larger than \(MulticastSocket.maxPayload) bytes")
             return
         }
-        let payload = Array(datagram.payload)
+        let payload = datagram.payload   // validated and copied into the ADD in place
         do {
             _ = try validator.validate(payload)
         } catch {
             extra.countRejection(error.reason)
-            warn("rejected-\(error.reason.shortName)", "dropped a \(payload.count)-byte datagram from \(sender): \(error)")
+            warn("rejected-\(error.reason.shortName)", "dropped a \(payload.count)-byte datagram from \(sender()): \(error)")
             return
         }
         do {
-            try link.send(try requests.add(sequence: link.nextSequence(), sessionEntries: payload))
+            try requests.add(sequence: link.nextSequence(), sessionEntries: payload, into: &addMessage)
+            try link.send(addMessage)
             counters.countKernelAdd(bytes: payload.count)
         } catch {
             extra.sendFailures &+= 1
-            warn("add", "cannot hand \(payload.count) bytes of sessions from \(sender) to the kernel: \(error)")
+            warn("add", "cannot hand \(payload.count) bytes of sessions from \(sender()) to the kernel: \(error)")
         }
     }
 

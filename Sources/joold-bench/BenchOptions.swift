@@ -8,6 +8,8 @@ struct BenchOptions {
     var instances = 64
     var relayCPU: Int? = nil
     var driverCPU: Int? = nil
+    var formats: Set<String> = []
+    var directions: Set<String> = []
 
     static func parse(_ arguments: [String]) throws -> BenchOptions {
         var options = BenchOptions()
@@ -31,6 +33,8 @@ struct BenchOptions {
             case "--instances": options.instances = max(1, try number(argument))
             case "--relay-cpu": options.relayCPU = try number(argument)
             case "--driver-cpu": options.driverCPU = try number(argument)
+            case "--format": options.formats.insert(try value(argument).lowercased())
+            case "--direction": options.directions.insert(try value(argument).lowercased())
             default: throw BenchError("unknown argument '\(argument)'")
             }
         }

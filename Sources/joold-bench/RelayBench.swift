@@ -38,6 +38,9 @@ struct RelayBench {
     let work: WorkDirectory
     let count: UInt64
     let relayCPU: Int?
+    /// Only these session formats and directions ("k2n", "n2k"); all when empty.
+    var formats: Set<String> = []
+    var directions: Set<String> = []
 
     static let directions: [RelayDirection] = [.kernelToNetwork(window: 1), .kernelToNetwork(window: 8),
                                                .networkToKernel(window: 64)]
@@ -46,30 +49,34 @@ struct RelayBench {
     func run(progress: (String) -> Void) throws -> [RelayMeasurement] {
         try RelayLab.with(work: work) { lab in
             var measurements: [RelayMeasurement] = []
-            for version in Self.versions {
+            for version in Self.versions where formats.isEmpty || formats.contains("\(version.sessionFormat.rawValue)") {
                 let payloads = try Payloads.forKernel(version)
                 progress("joold, \(payloads.format)")
                 let joold = try RelayTarget.joold("\(binaries)/joold", version: version, payloads: payloads,
                                                   namespace: lab.lab.namespaceA, interface: lab.lab.interfaceA,
                                                   cpu: relayCPU, work: work)
                 defer { joold.stop() }
-                for direction in Self.directions {
+                for direction in Self.directions where wanted(direction) {
                     measurements.append(try measure(joold, "joold", direction, payloads, lab))
                 }
                 joold.stop()
-                for mode in ["k2n", "n2k"] {
+                for mode in ["k2n", "n2k"] where directions.isEmpty || directions.contains(mode) {
                     progress("floor \(mode), \(payloads.format)")
                     let floor = try RelayTarget.floor("\(binaries)/joold-bench-floor", mode: mode, payloads: payloads,
                                                       namespace: lab.lab.namespaceA, interface: lab.lab.interfaceA,
                                                       cpu: relayCPU, work: work)
                     defer { floor.stop() }
-                    for direction in Self.directions where (mode == "k2n") == direction.isKernelToNetwork {
+                    for direction in Self.directions where (mode == "k2n") == direction.isKernelToNetwork && wanted(direction) {
                         measurements.append(try measure(floor, "floor", direction, payloads, lab))
                     }
                 }
             }
             return measurements
         }
+    }
+
+    private func wanted(_ direction: RelayDirection) -> Bool {
+        directions.isEmpty || directions.contains(direction.isKernelToNetwork ? "k2n" : "n2k")
     }
 
     /// A warm-up of a tenth of the count, then the measured run.

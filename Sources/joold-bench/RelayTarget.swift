@@ -1,4 +1,5 @@
 import CBenchDriver
+import Foundation
 import Glibc
 import JoolSimulator
 import Shared
@@ -29,7 +30,9 @@ final class RelayTarget {
         try write(#"{"instance": "default"}"#, to: work.file("mod.json"))
         let kernel = try KernelSocket(path: work.file("kernel.sock"))
         let simulator = try SimulatedJool(path: work.file("simulator.sock"), version: version)
-        let child = try Child("joold-\(version.sessionFormat)", [binary, "net.json", "mod.json"], cpu: cpu,
+        // JOOLD_BENCH_WRAP (e.g. "valgrind --tool=callgrind") runs joold under a profiler.
+        let wrap = (ProcessInfo.processInfo.environment["JOOLD_BENCH_WRAP"] ?? "").split(separator: " ").map(String.init)
+        let child = try Child("joold-\(version.sessionFormat.rawValue)", wrap + [binary, "net.json", "mod.json"], cpu: cpu,
                               namespace: namespace,
                               environment: ["JOOLD_TEST_KERNEL_SOCKET": kernel.path,
                                             "JOOLD_TEST_KERNEL_VERSION": version.description],
@@ -39,7 +42,7 @@ final class RelayTarget {
         let target = RelayTarget(child: child, kfd: kfd, simfd: simfd, simulator: simulator,
                                  forwarder: bench_forwarder_start(simfd, kfd), kernel: kernel,
                                  classify: payloads.classify)
-        try child.waitForLog("started:") { target.pump(milliseconds: 10) }
+        try child.waitForLog("started:", seconds: wrap.isEmpty ? 10 : 120) { target.pump(milliseconds: 10) }
         return target
     }
 
@@ -48,7 +51,7 @@ final class RelayTarget {
                       interface: String, cpu: Int?, work: WorkDirectory) throws -> RelayTarget {
         let kernel = try KernelSocket(path: work.file("kernel.sock"))
         let fixed = mode == "k2n" ? payloads.ackMessage : payloads.addHead
-        let child = try Child("floor-\(mode)-\(payloads.format)",
+        let child = try Child("floor-\(mode)-\(payloads.format.rawValue)",
                               [binary, mode, kernel.path, RelayLab.group, "\(RelayLab.port)", interface, hex(fixed)],
                               cpu: cpu, namespace: namespace, in: work)
         let kfd = try kernel.accept()

@@ -19,7 +19,9 @@ func progress(_ text: String) { printError("joold-bench: \(text)") }
 
 do {
     if options.relay {
-        let bench = RelayBench(binaries: options.binaries, work: work, count: options.count, relayCPU: options.relayCPU)
+        var bench = RelayBench(binaries: options.binaries, work: work, count: options.count, relayCPU: options.relayCPU)
+        bench.formats = options.formats
+        bench.directions = options.directions
         let rows = try bench.run(progress: progress)
         print(Table.relay(rows, count: options.count, relayCPU: options.relayCPU, driverCPU: options.driverCPU))
         print("")

@@ -15,6 +15,16 @@ public struct DatagramValidator: Sendable {
     /// Returns the number of records, or throws why the datagram must be dropped.
     @discardableResult
     public func validate(_ payload: [UInt8]) throws(DatagramRejection) -> Int {
+        let outcome = payload.withUnsafeBytes { raw -> Result<Int, DatagramRejection> in
+            do throws(DatagramRejection) { return .success(try validate(raw)) } catch { return .failure(error) }
+        }
+        return try outcome.get()
+    }
+
+    /// The same, on bytes read in place (a receive buffer): no copy, and no allocation
+    /// for records of the expected layout.
+    @discardableResult
+    public func validate(_ payload: UnsafeRawBufferPointer) throws(DatagramRejection) -> Int {
         guard !payload.isEmpty else { throw DatagramRejection(.empty, detail: "0 bytes") }
         guard payload.count <= SessionDatagram.maxSize else {
             throw DatagramRejection(.tooLarge, detail: "\(payload.count) bytes")
@@ -38,9 +48,11 @@ public struct DatagramValidator: Sendable {
             guard length == size else {
                 throw DatagramRejection(.wrongRecordLength, record: index, detail: "\(length) bytes, expected \(size)")
             }
-            let record = Array(payload[offset..<offset + size])
+            let record = UnsafeRawBufferPointer(rebasing: payload[offset..<offset + size])
             switch format {
-            case .f1: try F1RecordValidator.validate(record, index: index)
+            case .f1:
+                // The detailed validator only for records the fast check does not accept.
+                if !F1RecordFastCheck.accepts(record) { try F1RecordValidator.validate(Array(record), index: index) }
             case .f2, .f3: try validatePacked(record, index: index)
             }
         }
@@ -49,11 +61,19 @@ public struct DatagramValidator: Sendable {
 
     /// The format whose record size `length` is, when that is not the expected one.
     private func otherFormat(recordLength length: Int) -> SessionFormat? {
-        SessionFormat.allCases.first { $0 != format && $0.recordSize == length }
+        // A switch, not allCases.first: allCases builds an array per call.
+        let found: SessionFormat
+        switch length {
+        case SessionFormat.f1.recordSize: found = .f1
+        case SessionFormat.f2.recordSize: found = .f2
+        case SessionFormat.f3.recordSize: found = .f3
+        default: return nil
+        }
+        return found == format ? nil : found
     }
 
     /// F2/F3: type 1 (flags masked) and a valid packed word at the end of the record.
-    private func validatePacked(_ record: [UInt8], index: Int) throws(DatagramRejection) {
+    private func validatePacked(_ record: UnsafeRawBufferPointer, index: Int) throws(DatagramRejection) {
         let type = attributeHeader(record, at: 0).rawType
         guard type & NetlinkConstants.attributeTypeMask == JoolNetlink.listEntry else {
             throw DatagramRejection(.wrongRecordType, record: index, detail: "type 0x\(hex16(type)), expected 0x0001")
@@ -67,11 +87,14 @@ public struct DatagramValidator: Sendable {
     }
 }
 
-/// The `nla_len` and raw `nla_type` of the attribute header at `offset` (4-byte
-/// aligned, at least 4 bytes available), read with libmnl.
+/// The `nla_len` and raw `nla_type` of the attribute header at `offset` (at least 4
+/// bytes available), read with libmnl.
 func attributeHeader(_ bytes: [UInt8], at offset: Int) -> (length: Int, rawType: UInt16) {
-    bytes.withUnsafeBytes { raw in
-        let attribute = (raw.baseAddress! + offset).assumingMemoryBound(to: nlattr.self)
-        return (Int(mnl_attr_get_len(attribute)), attribute.pointee.nla_type)
-    }
+    bytes.withUnsafeBytes { attributeHeader($0, at: offset) }
+}
+
+func attributeHeader(_ raw: UnsafeRawBufferPointer, at offset: Int) -> (length: Int, rawType: UInt16) {
+    var header = nlattr()
+    withUnsafeMutableBytes(of: &header) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 4])) }
+    return (Int(mnl_attr_get_len(&header)), header.nla_type)
 }
