@@ -16,8 +16,9 @@ public final class SyncWorker {
     private var network: MulticastSocket?
     private let logger: Logger
     private var limiter = RateLimiter(limit: 5, interval: .seconds(60))
-    /// The ADD being sent, its storage reused from datagram to datagram.
+    /// The ADD and the ACK being sent, their storage reused from message to message.
     private var addMessage: [UInt8] = []
+    private var ackMessage: [UInt8] = []
     /// Where sessions go when the network side is disabled (CSV lines).
     private let sessionOutput: (String) -> Void
 
@@ -103,7 +104,9 @@ public final class SyncWorker {
     // MARK: - Kernel to network
 
     func kernelReadable() throws(KernelLinkError) {
-        let report = try link.drain { handleKernelMessage($0) }
+        // One read per readiness (epoll is level-triggered): Jool has one packet in
+        // flight, so a second read would only find the socket empty.
+        let report = try link.drain(maxReads: 1, inPlace: { relayInPlace($0) }) { handleKernelMessage($0) }
         if report.overruns > 0 {
             extra.netlinkOverruns &+= UInt64(report.overruns)
             warn("overrun", "netlink receive buffer overrun: the kernel dropped session packets for us (\(report.overruns) time(s))")
@@ -118,6 +121,23 @@ public final class SyncWorker {
         for problem in report.malformed {
             warn("nl-malformed", "unparsable bytes from the kernel: \(problem)")
         }
+    }
+
+    /// The hot path: a session packet for this instance, relayed and ACKed straight from
+    /// the receive buffer. False for anything else, which `handleKernelMessage` decides.
+    func relayInPlace(_ message: UnsafeRawBufferPointer) -> Bool {
+        guard let network, let payload = KernelSessionPacket.payloadInPlace(
+            message, expecting: version, instance: configuration.instance) else { return false }
+        extra.kernelMessagesReceived &+= 1
+        do {
+            try network.send(payload)
+            counters.countNetworkSent(bytes: payload.count)
+        } catch {
+            extra.sendFailures &+= 1
+            warn("net-send", "cannot send \(payload.count) bytes to \(network.group): \(error)")
+        }
+        sendAck()
+        return true
     }
 
     func handleKernelMessage(_ message: NetlinkMessage) {
@@ -207,7 +227,8 @@ public final class SyncWorker {
 
     func sendAck() {
         do {
-            try link.send(requests.ack(sequence: link.nextSequence()))
+            requests.ack(sequence: link.nextSequence(), into: &ackMessage)
+            try link.send(ackMessage)
             extra.acksSent &+= 1
         } catch {
             extra.sendFailures &+= 1

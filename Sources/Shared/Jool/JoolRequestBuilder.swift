@@ -36,6 +36,13 @@ public struct JoolRequestBuilder: Sendable {
         return message
     }
 
+    /// The same ACK written into `message`, whose storage is reused.
+    public func ack(sequence: UInt32, into message: inout [UInt8]) {
+        message.removeAll(keepingCapacity: true)
+        message.append(contentsOf: ackTemplate)
+        Self.patch(&message, at: 8, sequence)
+    }
+
     /// `JNLOP_JOOLD_ADVERTISE`: header only.
     public func advertise(sequence: UInt32) -> [UInt8] {
         start(.jooldAdvertise, sequence: sequence).bytes()
