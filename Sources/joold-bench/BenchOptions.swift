@@ -4,7 +4,8 @@ struct BenchOptions {
     var binaries = ".build/release"
     var relay = false
     var scale = false
-    var count: UInt64 = 100_000
+    var count: UInt64 = 50_000
+    var rounds = 3
     var instances = 64
     var relayCPU: Int? = nil
     var driverCPU: Int? = nil
@@ -30,6 +31,7 @@ struct BenchOptions {
             case "--relay": options.relay = true
             case "--scale": options.scale = true
             case "--count": options.count = UInt64(max(1, try number(argument)))
+            case "--rounds": options.rounds = max(1, try number(argument))
             case "--instances": options.instances = max(1, try number(argument))
             case "--relay-cpu": options.relayCPU = try number(argument)
             case "--driver-cpu": options.driverCPU = try number(argument)

@@ -2,8 +2,8 @@ import Shared
 
 /// The tables joold-bench prints (markdown, as docs/benchmarks.md shows them).
 enum Table {
-    static func relay(_ rows: [RelayMeasurement], count: UInt64, relayCPU: Int?, driverCPU: Int?) -> String {
-        var lines = ["### Relay cost on the host (\(count) packets per run)", "",
+    static func relay(_ rows: [RelayMeasurement], count: UInt64, rounds: Int, relayCPU: Int?, driverCPU: Int?) -> String {
+        var lines = ["### Relay cost on the host (\(count) packets per run; per row, the median of \(rounds) rounds)", "",
                      "| direction | payload | relay | datagrams/s | sessions/s | CPU µs/datagram | latency p50 / p99 µs | worker/floor time | worker/floor CPU |",
                      "|---|---|---|--:|--:|--:|--:|--:|--:|"]
         for row in rows {

@@ -20,10 +20,11 @@ func progress(_ text: String) { printError("joold-bench: \(text)") }
 do {
     if options.relay {
         var bench = RelayBench(binaries: options.binaries, work: work, count: options.count, relayCPU: options.relayCPU)
+        bench.rounds = options.rounds
         bench.formats = options.formats
         bench.directions = options.directions
         let rows = try bench.run(progress: progress)
-        print(Table.relay(rows, count: options.count, relayCPU: options.relayCPU, driverCPU: options.driverCPU))
+        print(Table.relay(rows, count: options.count, rounds: options.rounds, relayCPU: options.relayCPU, driverCPU: options.driverCPU))
         print("")
     }
     if options.scale {
