@@ -54,3 +54,26 @@ enum Table {
         return out
     }
 }
+
+extension Table {
+    static func scale(_ f: ScaleFigures) -> String {
+        func ms(_ values: [Double], _ qs: [Double]) -> String {
+            qs.map { fixed(quantile(values, $0), 2) }.joined(separator: " / ") + " ms"
+        }
+        func mib(_ kib: Double) -> String { fixed(kib / 1024, 1) + " MiB" }
+        let rss = f.workerRSSKiB.map(Double.init), pss = f.workerPSSKiB.map(Double.init)
+        let mean = { (values: [Double]) in values.isEmpty ? Double.nan : values.reduce(0, +) / Double(values.count) }
+        return [
+            "### Supervisor scale (\(f.instances) instances in \(f.instances) namespaces, one joold-supervisor)", "",
+            "| measure | value | target |",
+            "|---|--:|---|",
+            "| add an instance (`add` request until its worker runs), p50 / p99 / max of \(f.addMilliseconds.count) | \(ms(f.addMilliseconds, [0.5, 0.99, 1])) | |",
+            "| RSS per worker, mean / max | \(mib(mean(rss))) / \(mib(rss.max() ?? .nan)) | ≤ 8 MiB |",
+            "| PSS per worker (shared pages split), mean | \(mib(mean(pss))) | |",
+            "| supervisor RSS with \(f.instances) workers | \(mib(Double(f.supervisorRSSKiB))) | |",
+            "| `status` of one instance, p50 / p99 of \(f.statusMilliseconds.count) | \(ms(f.statusMilliseconds, [0.5, 0.99])) | p99 < 5 ms |",
+            "| `list` of \(f.instances) instances, p50 / p99 of \(f.listMilliseconds.count) | \(ms(f.listMilliseconds, [0.5, 0.99])) | p99 < 5 ms |",
+            "| `kill -9` of a worker until its replacement runs, p50 / max of \(f.restartMilliseconds.count) | \(ms(f.restartMilliseconds, [0.5, 1])) | < 500 ms |",
+        ].joined(separator: "\n")
+    }
+}
