@@ -6,6 +6,7 @@ struct BenchOptions {
     var scale = false
     var count: UInt64 = 50_000
     var rounds = 3
+    var hold: UInt32 = 0
     var instances = 64
     var relayCPU: Int? = nil
     var driverCPU: Int? = nil
@@ -31,6 +32,7 @@ struct BenchOptions {
             case "--relay": options.relay = true
             case "--scale": options.scale = true
             case "--count": options.count = UInt64(max(1, try number(argument)))
+            case "--hold": options.hold = UInt32(try number(argument))
             case "--rounds": options.rounds = max(1, try number(argument))
             case "--instances": options.instances = max(1, try number(argument))
             case "--relay-cpu": options.relayCPU = try number(argument)

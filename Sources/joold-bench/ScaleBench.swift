@@ -13,6 +13,8 @@ struct ScaleBench {
     let instances: Int
     var controlRequests = 1000
     var killSamples = 8
+    /// Seconds to keep everything up after the memory readings (to inspect the workers).
+    var hold: UInt32 = 0
 
     func run(progress: (String) -> Void) throws -> ScaleFigures {
         let namespaces = (0..<instances).map { "\(NetworkLab.prefix)\(getpid())s\($0)" }
@@ -50,6 +52,10 @@ struct ScaleBench {
         figures.workerRSSKiB = workers.values.compactMap { residentKiB($0) }
         figures.workerPSSKiB = workers.values.compactMap { proportionalKiB($0) }
         figures.supervisorRSSKiB = residentKiB(supervisor.pid) ?? 0
+        if hold > 0 {
+            progress("holding \(hold) s; workers: \(workers.values.sorted().map(String.init).joined(separator: " "))")
+            sleep(hold)
+        }
 
         progress("\(controlRequests) control requests with \(instances) workers running")
         for index in 0..<controlRequests {

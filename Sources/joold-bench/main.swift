@@ -28,7 +28,8 @@ do {
         print("")
     }
     if options.scale {
-        let bench = ScaleBench(binaries: options.binaries, work: work, instances: options.instances)
+        var bench = ScaleBench(binaries: options.binaries, work: work, instances: options.instances)
+        bench.hold = options.hold
         print(Table.scale(try bench.run(progress: progress)))
         print("")
     }
