@@ -45,7 +45,7 @@ struct ScaleBench {
             figures.addMilliseconds.append(milliseconds(since: start))
             guard status["state"]?.stringValue == "running" else { throw BenchError("added \(name) is not running: \(status)") }
         }
-        let workers = try runningWorkers(control)
+        var workers = try runningWorkers(control)
         guard workers.count == instances else { throw BenchError("\(workers.count) of \(instances) workers run") }
         workers.values.forEach(work.notePID)
         usleep(1_000_000)   // let them settle
@@ -71,6 +71,7 @@ struct ScaleBench {
 
         progress("kill -9 of \(killSamples) workers")
         for sample in 0..<killSamples {
+            // Distinct instances while there are enough (a restarted one would back off longer).
             let name = namespaces[(sample * 7 + 3) % instances]
             guard let old = workers[name] else { continue }
             let start = MonotonicClock.nanoseconds()
@@ -80,6 +81,7 @@ struct ScaleBench {
                 let instance = status["instances"]?.arrayValue?.first ?? status
                 if let pid = instance["pid"]?.integerValue, pid != Int64(old), instance["state"]?.stringValue == "running" {
                     work.notePID(pid_t(pid))
+                    workers[name] = pid_t(pid)   // never signal a pid that may have been reused
                     break
                 }
                 guard milliseconds(since: start) < 10_000 else { throw BenchError("no replacement for the worker of \(name)") }
