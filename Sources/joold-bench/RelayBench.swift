@@ -11,6 +11,9 @@ struct RelayMeasurement {
     let result: bench_result
     /// CPU time of the relay process per datagram, in microseconds.
     let cpuPerDatagram: Double
+    /// The same for the benchmark process (driver, listener, forwarder): when it nears
+    /// the run's time per datagram, the driver side is what limits the rate.
+    let driverCPUPerDatagram: Double
 
     func sameRow(as other: RelayMeasurement) -> Bool {
         direction == other.direction && format == other.format && relay == other.relay
@@ -107,13 +110,14 @@ struct RelayBench {
                          _ payloads: Payloads, _ lab: RelayLab) throws -> RelayMeasurement {
         _ = try drive(target, direction, payloads, lab, count: max(1, count / 10))
         target.pump(milliseconds: 50)
-        let before = target.cpuMicroseconds
+        let before = target.cpuMicroseconds, driverBefore = bench_process_cpu_us(getpid())
         let result = try drive(target, direction, payloads, lab, count: count)
-        let cpu = target.cpuMicroseconds - before
+        let cpu = target.cpuMicroseconds - before, driverCPU = bench_process_cpu_us(getpid()) - driverBefore
         target.pump(milliseconds: 50)
         return RelayMeasurement(direction: direction, format: payloads.format, relay: relay,
                                 sessionsPerDatagram: payloads.sessionsPerPacket, result: result,
-                                cpuPerDatagram: result.completed > 0 ? cpu / Double(result.completed) : 0)
+                                cpuPerDatagram: result.completed > 0 ? cpu / Double(result.completed) : 0,
+                                driverCPUPerDatagram: result.completed > 0 ? driverCPU / Double(result.completed) : 0)
     }
 
     private func drive(_ target: RelayTarget, _ direction: RelayDirection, _ payloads: Payloads,

@@ -4,8 +4,8 @@ import Shared
 enum Table {
     static func relay(_ rows: [RelayMeasurement], count: UInt64, rounds: Int, relayCPU: Int?, driverCPU: Int?) -> String {
         var lines = ["### Relay cost on the host (\(count) packets per run; per row, the median of \(rounds) rounds)", "",
-                     "| direction | payload | relay | datagrams/s | sessions/s | CPU µs/datagram | one core's worth (datagrams/s) | latency p50 / p99 µs | worker/floor time | worker/floor CPU |",
-                     "|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+                     "| direction | payload | relay | datagrams/s | sessions/s | CPU µs/datagram | one core's worth (datagrams/s) | latency p50 / p99 µs | worker/floor time | worker/floor CPU | driver CPU µs/datagram |",
+                     "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
         for row in rows {
             let floor = rows.first { $0.relay == "floor" && $0.direction == row.direction && $0.format == row.format }
             let latency = row.direction.isKernelToNetwork
@@ -18,7 +18,7 @@ enum Table {
             lines.append("| \(row.direction.label) | \(payloadLabel(row)) | \(row.relay) | \(grouped(row.datagramsPerSecond)) "
                          + "| \(grouped(row.sessionsPerSecond)) | \(fixed(row.cpuPerDatagram, 2)) "
                          + "| \(grouped(1e6 / row.cpuPerDatagram)) | \(latency) "
-                         + "| \(timeRatio) | \(cpuRatio) |")
+                         + "| \(timeRatio) | \(cpuRatio) | \(fixed(row.driverCPUPerDatagram, 2)) |")
         }
         lines.append("")
         let pinning = relayCPU.map { "relay (joold or floor) pinned to CPU \($0)" } ?? "relay not pinned"
