@@ -1,5 +1,3 @@
-import CMnl
-
 /// Checks a datagram from a peer before it becomes a `JOOLD_ADD` (protocol doc 5.6):
 /// nothing on the UDP wire says which format it carries, and a 4.1.15 kernel
 /// installs F1 records as bogus sessions, while a 4.1.9 kernel crashes on F1
@@ -79,6 +77,9 @@ public struct DatagramValidator: Sendable {
             throw DatagramRejection(.wrongRecordType, record: index, detail: "type 0x\(hex16(type)), expected 0x0001")
         }
         let word = UInt16(record[record.count - 2]) << 8 | UInt16(record[record.count - 1])
+        // The common case without a throwing decode per record: bits 15-7 zero, proto
+        // ≤ 2 (bits 6-5), TCP state ≤ 6 (bits 4-2), timer ≤ 2 (bits 1-0).
+        if word >> 7 == 0, word >> 5 & 3 <= 2, word >> 2 & 7 <= 6, word & 3 <= 2 { return }
         do {
             _ = try PackedSessionWord.unpack(word, record: index)
         } catch {
@@ -88,13 +89,13 @@ public struct DatagramValidator: Sendable {
 }
 
 /// The `nla_len` and raw `nla_type` of the attribute header at `offset` (at least 4
-/// bytes available), read with libmnl.
+/// bytes available).
 func attributeHeader(_ bytes: [UInt8], at offset: Int) -> (length: Int, rawType: UInt16) {
     bytes.withUnsafeBytes { attributeHeader($0, at: offset) }
 }
 
+/// The same read in place (`nla_len` and `nla_type`, host order, as libmnl reads them).
 func attributeHeader(_ raw: UnsafeRawBufferPointer, at offset: Int) -> (length: Int, rawType: UInt16) {
-    var header = nlattr()
-    withUnsafeMutableBytes(of: &header) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 4])) }
-    return (Int(mnl_attr_get_len(&header)), header.nla_type)
+    (Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self)),
+     raw.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self))
 }
