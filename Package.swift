@@ -61,6 +61,14 @@ let package = Package(
         // A stand-in for the Jool kernel module (its netlink bytes over a Unix socket),
         // for host tests and benchmarks.
         .target(name: "JoolSimulator", dependencies: ["Shared"]),
+        // Benchmarks (scripts/bench, docs/benchmarks.md): not part of the test suite.
+        // The lean C driver that plays the kernel at full speed, the floor loop, and the
+        // command that runs them against the real release binaries.
+        .target(name: "CBenchDriver"),
+        .executableTarget(name: "joold-bench-floor"),
+        .executableTarget(name: "joold-bench", dependencies: [
+            "CBenchDriver", "JoolSimulator", "NetworkTestSupport", "SyncEngine", "Shared",
+        ]),
         // Real network namespaces and veth pairs, real users and groups, and a log recorder
         // for the host tests.
         .target(name: "NetworkTestSupport", dependencies: [

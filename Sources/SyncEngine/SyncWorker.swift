@@ -16,6 +16,9 @@ public final class SyncWorker {
     private var network: MulticastSocket?
     private let logger: Logger
     private var limiter = RateLimiter(limit: 5, interval: .seconds(60))
+    /// The ADD and the ACK being sent, their storage reused from message to message.
+    private var addMessage: [UInt8] = []
+    private var ackMessage: [UInt8] = []
     /// Where sessions go when the network side is disabled (CSV lines).
     private let sessionOutput: (String) -> Void
 
@@ -101,7 +104,9 @@ public final class SyncWorker {
     // MARK: - Kernel to network
 
     func kernelReadable() throws(KernelLinkError) {
-        let report = try link.drain { handleKernelMessage($0) }
+        // One read per readiness (epoll is level-triggered): Jool has one packet in
+        // flight, so a second read would only find the socket empty.
+        let report = try link.drain(maxReads: 1, inPlace: { relayInPlace($0) }) { handleKernelMessage($0) }
         if report.overruns > 0 {
             extra.netlinkOverruns &+= UInt64(report.overruns)
             warn("overrun", "netlink receive buffer overrun: the kernel dropped session packets for us (\(report.overruns) time(s))")
@@ -116,6 +121,23 @@ public final class SyncWorker {
         for problem in report.malformed {
             warn("nl-malformed", "unparsable bytes from the kernel: \(problem)")
         }
+    }
+
+    /// The hot path: a session packet for this instance, relayed and ACKed straight from
+    /// the receive buffer. False for anything else, which `handleKernelMessage` decides.
+    func relayInPlace(_ message: UnsafeRawBufferPointer) -> Bool {
+        guard let network, let payload = KernelSessionPacket.payloadInPlace(
+            message, expecting: version, instance: configuration.instance) else { return false }
+        extra.kernelMessagesReceived &+= 1
+        do {
+            try network.send(payload)
+            counters.countNetworkSent(bytes: payload.count)
+        } catch {
+            extra.sendFailures &+= 1
+            warn("net-send", "cannot send \(payload.count) bytes to \(network.group): \(error)")
+        }
+        sendAck()
+        return true
     }
 
     func handleKernelMessage(_ message: NetlinkMessage) {
@@ -207,7 +229,8 @@ public final class SyncWorker {
 
     func sendAck() {
         do {
-            try link.send(requests.ack(sequence: link.nextSequence()))
+            requests.ack(sequence: link.nextSequence(), into: &ackMessage)
+            try link.send(ackMessage)
             extra.acksSent &+= 1
         } catch {
             extra.sendFailures &+= 1
@@ -224,26 +247,28 @@ public final class SyncWorker {
 
     func handleDatagram(_ datagram: ReceivedDatagram) {
         counters.countNetworkReceived(bytes: datagram.wireLength)
-        let sender = datagram.sender.map { "\($0)" } ?? "unknown sender"
+        // Formatted only when something is logged: not per datagram.
+        func sender() -> String { datagram.sender.map { "\($0)" } ?? "unknown sender" }
         if datagram.truncated {
             extra.truncatedDatagrams &+= 1
-            warn("truncated", "dropped a \(datagram.wireLength)-byte datagram from \(sender): larger than \(MulticastSocket.maxPayload) bytes")
+            warn("truncated", "dropped a \(datagram.wireLength)-byte datagram from \(sender()): larger than \(MulticastSocket.maxPayload) bytes")
             return
         }
-        let payload = Array(datagram.payload)
+        let payload = datagram.payload   // validated and copied into the ADD in place
         do {
             _ = try validator.validate(payload)
         } catch {
             extra.countRejection(error.reason)
-            warn("rejected-\(error.reason.shortName)", "dropped a \(payload.count)-byte datagram from \(sender): \(error)")
+            warn("rejected-\(error.reason.shortName)", "dropped a \(payload.count)-byte datagram from \(sender()): \(error)")
             return
         }
         do {
-            try link.send(try requests.add(sequence: link.nextSequence(), sessionEntries: payload))
+            try requests.add(sequence: link.nextSequence(), sessionEntries: payload, into: &addMessage)
+            try link.send(addMessage)
             counters.countKernelAdd(bytes: payload.count)
         } catch {
             extra.sendFailures &+= 1
-            warn("add", "cannot hand \(payload.count) bytes of sessions from \(sender) to the kernel: \(error)")
+            warn("add", "cannot hand \(payload.count) bytes of sessions from \(sender()) to the kernel: \(error)")
         }
     }
 

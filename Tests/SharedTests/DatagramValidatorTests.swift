@@ -121,6 +121,40 @@ import Testing
         #expect(reason(f1, noExpiration) == .badInnerLayout)
     }
 
+    /// The hot path's fast check accepts exactly what the detailed validator accepts, for
+    /// every single-byte change of a record (it must never accept more).
+    @Test func f1FastCheckAcceptsOnlyWhatTheValidatorAccepts() {
+        let record = f1Record
+        #expect(record.withUnsafeBytes { F1RecordFastCheck.accepts($0) })
+        var accepted = 0, detailedAccepted = 0
+        // Bytes 0-1 (the record's length) are DatagramValidator's to check.
+        for offset in 2..<record.count {
+            for value: UInt8 in [0, 1, 2, 3, 6, 7, 0x40, 0x80, 0xff, record[offset] ^ 1] {
+                var changed = record
+                changed[offset] = value
+                let fast = changed.withUnsafeBytes { F1RecordFastCheck.accepts($0) }
+                let detailed = (try? F1RecordValidator.validate(changed, index: 0)) != nil
+                #expect(!fast || detailed, "offset \(offset) value \(value): fast check accepted a rejected record")
+                if fast { accepted += 1 }
+                if detailed { detailedAccepted += 1 }
+            }
+        }
+        #expect(accepted == detailedAccepted)
+    }
+
+    /// The quick range check of the packed word accepts exactly the words the decoder
+    /// accepts: all 65,536 of them are tried.
+    @Test func f3PackedWordCheckMatchesTheDecoder() {
+        var record = f3Record
+        for word in 0...Int(UInt16.max) {
+            record[record.count - 2] = UInt8(word >> 8)
+            record[record.count - 1] = UInt8(word & 0xff)
+            let decodable = (try? PackedSessionWord.unpack(UInt16(word), record: 0)) != nil
+            let accepted = reason(f3, record) == nil
+            if accepted != decodable { Issue.record("word 0x\(String(word, radix: 16)): accepted \(accepted), decodable \(decodable)") }
+        }
+    }
+
     @Test func f1Ranges() {
         for (offset, value) in [(112, 3), (120, 7), (128, 3)] {
             var record = f1Record

@@ -153,6 +153,50 @@ import Testing
         #expect(anyInstance == packet)
     }
 
+    /// The relay's in-place reading of a session packet gives the decoder's payload, and
+    /// never accepts what the decoder refuses or relays differently: every single-byte
+    /// change of the header part of a multicast is tried, for two instance names.
+    @Test func inPlacePayloadAgreesWithTheDecoder() throws {
+        let potato = try InstanceName("potato")
+        for instance in [InstanceName.default, potato] {
+            let original = kernelJoolMessage(header: JoolHeader(version: .v4_1_15, instanceName: instance.value)) {
+                $0.putAttribute(type: JoolNetlink.RootAttribute.sessionEntries | NetlinkConstants.attributeNested,
+                                payload: Array(appendixA2[52...]))
+            }
+            var fastAccepted = 0
+            for offset in 0..<56 {
+                for value: UInt8 in [0, 1, 2, 4, 7, 0x10, 0x22, 0x80, 0xff, original[offset] ^ 1, original[offset]] {
+                    var bytes = original
+                    bytes[offset] = value
+                    let fast = bytes.withUnsafeBytes {
+                        KernelSessionPacket.payloadInPlace($0, expecting: .v4_1_15, instance: instance).map(Array.init)
+                    }
+                    guard let fast else { continue }
+                    fastAccepted += 1
+                    let message = NetlinkMessage.split(bytes).messages.first
+                    let slow = message.flatMap { try? KernelSessionPacket(decoding: $0, expecting: .v4_1_15, instance: instance) }
+                    #expect(slow?.payload == fast, "offset \(offset) value \(value)")
+                    #expect(message?.sequence == 0 && message?.portID == 0)
+                }
+            }
+            #expect(fastAccepted > 11)   // at least the unchanged message, and free fields
+        }
+        // Another version, another instance, a reply, a packet larger than a datagram: not in place.
+        let other = try InstanceName("other")
+        let large = kernelJoolMessage(header: JoolHeader(version: .v4_1_15, instanceName: "default")) {
+            $0.putAttribute(type: JoolNetlink.RootAttribute.sessionEntries, payload: [UInt8](repeating: 0, count: 2052))
+        }
+        let reply = kernelJoolMessage(sequence: 5, portID: 9, header: JoolHeader(version: .v4_1_15, instanceName: "default")) {
+            $0.putAttribute(type: JoolNetlink.RootAttribute.sessionEntries, payload: [0, 0, 0, 0])
+        }
+        for (bytes, version, instance) in [(appendixA2, JoolVersion(major: 4, minor: 2, revision: 0), InstanceName.default), (appendixA2, .v4_1_15, other),
+                                           (large, .v4_1_15, .default), (reply, .v4_1_15, .default)] {
+            #expect(bytes.withUnsafeBytes { KernelSessionPacket.payloadInPlace($0, expecting: version, instance: instance) } == nil)
+        }
+        #expect(appendixA2.withUnsafeBytes { KernelSessionPacket.payloadInPlace($0, expecting: .v4_1_15, instance: .default) }
+            .map(Array.init) == Array(appendixA2[52...]))
+    }
+
     @Test func sessionMulticastRejections() throws {
         func decode(_ bytes: [UInt8], instance: InstanceName? = .default) throws(KernelSessionPacketError) {
             guard let message = NetlinkMessage.split(bytes).messages.first else { throw .notJool(messageType: 0) }

@@ -56,6 +56,24 @@ import Testing
         }
     }
 
+    /// The relay's ADD (template, reused buffer) is byte for byte the writer's, whatever
+    /// the payload size, the sequence, and after the family id changes.
+    @Test func addIntoAReusedBufferMatchesTheWriter() throws {
+        var reused: [UInt8] = []
+        var changing = builder
+        for (index, size) in [0, 1, 3, 40, 140, 1400, 2048, 7].enumerated() {
+            if index == 5 { changing.familyID = 0x31 }
+            let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) }
+            let sequence = UInt32(1000 + index)
+            try payload.withUnsafeBytes { try changing.add(sequence: sequence, sessionEntries: $0, into: &reused) }
+            #expect(reused == (try changing.add(sequence: sequence, sessionEntries: payload)))
+        }
+        #expect(changing.ack(sequence: 77) == NetlinkAckReference.ack(changing, sequence: 77))
+        #expect(throws: JoolRequestError.payloadTooLarge(size: 65532, limit: 65531)) {
+            try [UInt8](repeating: 0, count: 65532).withUnsafeBytes { try builder.add(sequence: 1, sessionEntries: $0, into: &reused) }
+        }
+    }
+
     @Test func headerOnlyRequests() throws {
         let named = JoolRequestBuilder(familyID: 0x30, portID: 9, instance: try InstanceName("potato"), version: .v4_1_9)
         for (bytes, command) in [(named.advertise(sequence: 5), 28), (named.instanceHello(sequence: 5), 2),
@@ -77,5 +95,16 @@ import Testing
             20 00 00 00 10 00 01 00 01 00 00 00 00 00 00 00
             03 01 00 00 09 00 02 00 4a 6f 6f 6c 00 00 00 00
             """))
+    }
+}
+
+/// An ACK built the long way (writer and Jool header), to check the template.
+enum NetlinkAckReference {
+    static func ack(_ builder: JoolRequestBuilder, sequence: UInt32) -> [UInt8] {
+        var writer = NetlinkMessageWriter(type: builder.familyID, flags: NetlinkConstants.flagRequest,
+                                          sequence: sequence, portID: builder.portID)
+        writer.putGenericHeader(command: JoolNetlink.Command.jooldAck.rawValue, version: JoolNetlink.requestGenlVersion)
+        writer.putExtraHeader(JoolHeader(request: builder.instance, version: builder.version).encoded())
+        return writer.bytes()
     }
 }

@@ -2,11 +2,16 @@
 /// flags `NLM_F_REQUEST` only (the real tools disable auto-ACK), genl version 1,
 /// then the Jool header with `xt = NAT64`.
 public struct JoolRequestBuilder: Sendable {
-    public var familyID: UInt16
-    public var portID: UInt32
-    public var instance: InstanceName
+    public var familyID: UInt16 { didSet { buildTemplates() } }
+    public var portID: UInt32 { didSet { buildTemplates() } }
+    public var instance: InstanceName { didSet { buildTemplates() } }
     /// Put in every request; the kernel only checks major.minor.
-    public var version: JoolVersion
+    public var version: JoolVersion { didSet { buildTemplates() } }
+    /// The two messages of the relay's hot path, built once with sequence 0: an ACK, and
+    /// an ADD with an empty container (52 bytes). Each message is then a copy with its
+    /// sequence (and lengths) patched, not a fresh writer and Jool header.
+    private var ackTemplate: [UInt8] = []
+    private var addHead: [UInt8] = []
 
     public init(familyID: UInt16, portID: UInt32 = 0, instance: InstanceName,
                 version: JoolVersion = .v4_1_15) {
@@ -14,11 +19,28 @@ public struct JoolRequestBuilder: Sendable {
         self.portID = portID
         self.instance = instance
         self.version = version
+        buildTemplates()
+    }
+
+    private mutating func buildTemplates() {
+        ackTemplate = start(.jooldAck, sequence: 0).bytes()
+        var writer = start(.jooldAdd, sequence: 0)
+        writer.putAttribute(type: JoolNetlink.RootAttribute.sessionEntries | NetlinkConstants.attributeNested, payload: [])
+        addHead = writer.bytes()
     }
 
     /// `JNLOP_JOOLD_ACK`: header only.
     public func ack(sequence: UInt32) -> [UInt8] {
-        start(.jooldAck, sequence: sequence).bytes()
+        var message = ackTemplate
+        Self.patch(&message, at: 8, sequence)
+        return message
+    }
+
+    /// The same ACK written into `message`, whose storage is reused.
+    public func ack(sequence: UInt32, into message: inout [UInt8]) {
+        message.removeAll(keepingCapacity: true)
+        message.append(contentsOf: ackTemplate)
+        Self.patch(&message, at: 8, sequence)
     }
 
     /// `JNLOP_JOOLD_ADVERTISE`: header only.
@@ -86,6 +108,31 @@ public struct JoolRequestBuilder: Sendable {
         writer.putAttribute(type: JoolNetlink.RootAttribute.sessionEntries | NetlinkConstants.attributeNested,
                             payload: sessionEntries)
         return writer.bytes()
+    }
+
+    /// The same ADD written into `message`, whose storage is reused (no allocation per
+    /// datagram once it is large enough): the relay's receive path.
+    public func add(sequence: UInt32, sessionEntries: UnsafeRawBufferPointer,
+                    into message: inout [UInt8]) throws(JoolRequestError) {
+        let limit = Int(UInt16.max) - NetlinkConstants.attributeHeaderSize
+        guard sessionEntries.count <= limit else {
+            throw .payloadTooLarge(size: sessionEntries.count, limit: limit)
+        }
+        message.removeAll(keepingCapacity: true)
+        message.append(contentsOf: addHead)
+        message.append(contentsOf: sessionEntries)
+        // mnl_attr_put pads the attribute to 4 bytes; nla_len leaves the padding out.
+        let padding = (4 - sessionEntries.count % 4) % 4
+        if padding > 0 { message.append(contentsOf: repeatElement(0, count: padding)) }
+        Self.patch(&message, at: 0, UInt32(message.count))
+        Self.patch(&message, at: 8, sequence)
+        Self.patch(&message, at: addHead.count - NetlinkConstants.attributeHeaderSize,
+                   UInt16(NetlinkConstants.attributeHeaderSize + sessionEntries.count))
+    }
+
+    /// Writes `value` in host order (netlink's) at `offset`.
+    private static func patch<T: FixedWidthInteger>(_ message: inout [UInt8], at offset: Int, _ value: T) {
+        message.withUnsafeMutableBytes { $0.storeBytes(of: value, toByteOffset: offset, as: T.self) }
     }
 
     /// `JNLOP_GLOBAL_UPDATE` with the settings inside one `JNLAR_GLOBALS | NLA_F_NESTED` container.

@@ -118,12 +118,17 @@ public final class KernelLink {
     /// Hands every waiting message (the backlog first) to `handler`, reading until the
     /// channel is empty or `maxReads` reads were made (so one busy source cannot starve
     /// the others in the event loop).
+    ///
+    /// With `inPlace`, each message read is first offered as it lies in the receive
+    /// buffer (valid only during the call); only those it declines (returns false) are
+    /// parsed into a `NetlinkMessage` for `handler`. The relay's hot path.
     @discardableResult
-    public func drain(maxReads: Int = 64, _ handler: (NetlinkMessage) -> Void) throws(KernelLinkError) -> DrainReport {
+    public func drain(maxReads: Int = 64, inPlace: (UnsafeRawBufferPointer) -> Bool = { _ in false },
+                      _ handler: (NetlinkMessage) -> Void) throws(KernelLinkError) -> DrainReport {
         var report = DrainReport()
         while !backlog.isEmpty { handler(backlog.removeFirst()) }
         for _ in 0..<maxReads {
-            let outcome = try readOnce(report: &report, handler)
+            let outcome = try readOnce(report: &report, inPlace: inPlace, handler)
             if outcome == .empty { break }
         }
         return report
@@ -139,7 +144,8 @@ public final class KernelLink {
         return try readOnce(report: &ignored, handler)
     }
 
-    private func readOnce(report: inout DrainReport, _ handler: (NetlinkMessage) -> Void) throws(KernelLinkError) -> KernelReceive {
+    private func readOnce(report: inout DrainReport, inPlace: (UnsafeRawBufferPointer) -> Bool = { _ in false },
+                          _ handler: (NetlinkMessage) -> Void) throws(KernelLinkError) -> KernelReceive {
         let outcome: KernelReceive
         do { outcome = try channel.receive(into: buffer) } catch { throw .system(Self.systemError(error)) }
         switch outcome {
@@ -150,11 +156,26 @@ public final class KernelLink {
         case .truncated:
             report.truncations += 1
         case let .messages(count):
-            let (messages, error) = NetlinkMessage.split(Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count])))
-            messages.forEach(handler)
-            if let error { report.malformed.append(error.description) }
+            let received = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            var offset = 0
+            // Whole messages one by one; the first framing problem ends the walk and
+            // the rest goes to `split`, which reports it.
+            while count - offset >= NetlinkConstants.headerSize {
+                let length = Int(received.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                guard length >= NetlinkConstants.headerSize, length <= count - offset else { break }
+                let message = UnsafeRawBufferPointer(rebasing: received[offset..<offset + length])
+                if !inPlace(message) { split(message, &report, handler) }
+                offset += (length + 3) & ~3
+            }
+            if offset < count { split(UnsafeRawBufferPointer(rebasing: received[offset...]), &report, handler) }
         }
         return outcome
+    }
+
+    private func split(_ bytes: UnsafeRawBufferPointer, _ report: inout DrainReport, _ handler: (NetlinkMessage) -> Void) {
+        let (messages, error) = NetlinkMessage.split(Array(bytes))
+        messages.forEach(handler)
+        if let error { report.malformed.append(error.description) }
     }
 
     /// Throws the error a reply reports: a netlink error, or a Jool error reply.
