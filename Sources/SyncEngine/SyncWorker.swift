@@ -129,6 +129,9 @@ public final class SyncWorker {
         guard let network, let payload = KernelSessionPacket.payloadInPlace(
             message, expecting: version, instance: configuration.instance) else { return false }
         extra.kernelMessagesReceived &+= 1
+        // ACK first: the kernel holds its next packet until it sees the ACK, and a
+        // 4.1.9 kernel loses the sessions that overflow that packet meanwhile.
+        sendAck()
         do {
             try network.send(payload)
             counters.countNetworkSent(bytes: payload.count)
@@ -136,7 +139,6 @@ public final class SyncWorker {
             extra.sendFailures &+= 1
             warn("net-send", "cannot send \(payload.count) bytes to \(network.group): \(error)")
         }
-        sendAck()
         return true
     }
 
@@ -149,9 +151,7 @@ public final class SyncWorker {
         extra.kernelMessagesReceived &+= 1
         do {
             let packet = try KernelSessionPacket(decoding: message, expecting: version, instance: configuration.instance)
-            // ACK first: the kernel holds its next packet until it sees the ACK, and a
-            // 4.1.9 kernel loses the sessions that overflow that packet meanwhile.
-            sendAck()
+            sendAck()   // first, as in relayInPlace
             relayToNetwork(packet.payload)
         } catch {
             switch error {
