@@ -72,6 +72,19 @@ public struct ControlRequest: Equatable, Sendable {
         return flag
     }
 
+    public func optionalInteger(_ key: String) throws(ControlError) -> Int64? {
+        guard let value = body[key], !value.isNull else { return nil }
+        guard let number = value.integerValue else { throw wrongType(key, "an integer", value) }
+        return number
+    }
+
+    /// An optional advertise rate (sessions per second), checked against `AdvertiseRate.range`.
+    public func optionalAdvertiseRate(_ key: String) throws(ControlError) -> Int? {
+        guard let rate = try optionalInteger(key) else { return nil }
+        if let problem = AdvertiseRate.problem(rate, field: "field '\(key)'") { throw ControlError(.invalidValue, problem) }
+        return Int(rate)
+    }
+
     public func object(_ key: String) throws(ControlError) -> JSONValue {
         guard let value = try optionalObject(key) else { throw ControlError(.missingField, "field '\(key)' is missing") }
         return value

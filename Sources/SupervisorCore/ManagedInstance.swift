@@ -52,7 +52,8 @@ final class ManagedInstance {
             restarts: restarts, lastError: lastError,
             waitingFor: state == .waiting ? report?.waitingFor : nil,
             ssEnabled: report?.ssEnabled, kernelVersion: report?.kernelVersion,
-            multicast: report?.multicast, statsPort: report?.statsPort)
+            multicast: report?.multicast, statsPort: report?.statsPort,
+            advertiseRate: definition.advertiseRate ?? AdvertiseRate.defaultValue)
     }
 
     /// Answers everything still waiting on the worker that just went away.

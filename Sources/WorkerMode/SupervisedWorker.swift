@@ -123,7 +123,8 @@ public final class SupervisedWorker {
             try monitor.attach(to: loop)
             monitor.onChange = { [unowned self] health in report(health: health) }
             worker = started
-            advertiser = Advertiser(worker: started, loop: loop, settings: .fromEnvironment(environment), logger: logger)
+            advertiser = Advertiser(worker: started, loop: loop, settings: Advertiser.Settings(sessionsPerSecond: spec.advertiseRate ?? AdvertiseRate.defaultValue),
+                                    logger: logger)
             self.monitor = monitor
             cancelRetry()
             report(health: monitor.health)
@@ -212,8 +213,8 @@ public final class SupervisedWorker {
             let extra = ((worker?.extra ?? ExtraCounters()).namedValues
                          + (advertiser?.counters ?? AdvertiseCounters()).namedValues).map { ($0.name, $0.value) }
             control.send(.stats(id: id, counters: counters, extra: extra))
-        case let .advertiseRequest(id):
-            advertise(id: id)
+        case let .advertiseRequest(id, rate):
+            advertise(id: id, rate: rate)
         default:
             logger.error("unexpected message from the supervisor: \(message.json.serialized())")
         }
@@ -224,7 +225,7 @@ public final class SupervisedWorker {
     /// (4.1.11 and later), else with the worker's own advertisement (4.1.9, 4.1.10: the
     /// kernel replies success and sends nothing), which runs on the event loop for as
     /// long as the rate needs while the relay goes on, and is answered at its end.
-    private func advertise(id: Int64) {
+    private func advertise(id: Int64, rate: Int?) {
         guard let worker, let advertiser else {
             control.send(.advertised(id: id, .failure(ControlError(.notRunning, "the worker of '\(spec.instance)' is not relaying yet"))))
             return
@@ -242,9 +243,9 @@ public final class SupervisedWorker {
             return
         }
         do {
-            try advertiser.start { [control] result in
+            try advertiser.start(rate: rate) { [control] result in
                 control.send(.advertised(id: id, result
-                    .map { AdvertiseOutcome(method: "worker", sessions: $0.sessions, seconds: $0.seconds) }
+                    .map { AdvertiseOutcome(method: "worker", sessions: $0.sessions, seconds: $0.seconds, rate: $0.rate) }
                     .mapError(Self.controlError)))
             }
         } catch {
