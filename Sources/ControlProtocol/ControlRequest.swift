@@ -53,6 +53,10 @@ public struct ControlRequest: Equatable, Sendable {
 
     public var line: String { body.serialized() }
 
+    /// Operations whose response is followed by a stream of event lines on the same
+    /// connection, until either side closes it.
+    public static let streamingOperations: Set<String> = ["follow"]
+
     // MARK: - Typed fields
 
     public func string(_ key: String) throws(ControlError) -> String {

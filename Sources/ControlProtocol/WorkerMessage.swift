@@ -10,6 +10,9 @@ public enum WorkerMessage: Equatable, Sendable {
     /// `rate`: sessions per second for this advertisement (nil: the instance's).
     case advertiseRequest(id: Int64, rate: Int?)
     case stop
+    /// Start (true) or stop sending the sessions the worker relays (`sessions`): sent
+    /// while the instance has followers.
+    case follow(Bool)
 
     // Worker to supervisor.
     case status(WorkerReport)
@@ -18,6 +21,8 @@ public enum WorkerMessage: Equatable, Sendable {
     case fatal(error: String, configuration: Bool)
     case stats(id: Int64, counters: [(String, UInt64)], extra: [(String, UInt64)])
     case advertised(id: Int64, Result<AdvertiseOutcome, ControlError>)
+    /// The sessions of one payload, while following is on.
+    case sessions(SessionBatch)
 
     public static func == (lhs: WorkerMessage, rhs: WorkerMessage) -> Bool { lhs.json == rhs.json }
 
@@ -32,6 +37,11 @@ public enum WorkerMessage: Equatable, Sendable {
                             .init("rate", rate.map { .integer(Int64($0)) } ?? .null)])
         case .stop:
             return .object([.init("type", .string("stop"))])
+        case let .follow(on):
+            return .object([.init("type", .string("follow")), .init("on", .bool(on))])
+        case let .sessions(batch):
+            return .object([.init("type", .string("sessions")), .init("origin", .string(batch.origin.rawValue)),
+                            .init("lost", .integer(Int64(clamping: batch.lost))), .init("sessions", .array(batch.sessions))])
         case let .status(report):
             return .object([.init("type", .string("status"))] + report.members)
         case let .fatal(error, configuration):
@@ -62,6 +72,12 @@ public enum WorkerMessage: Equatable, Sendable {
         case "advertise":
             return document["id"]?.integerValue.map { .advertiseRequest(id: $0, rate: document["rate"]?.integerValue.map { Int($0) }) }
         case "stop": return .stop
+        case "follow": return document["on"]?.boolValue.map(WorkerMessage.follow)
+        case "sessions":
+            guard let origin = document["origin"]?.stringValue.flatMap(SessionOrigin.init(rawValue:)),
+                  case let .array(sessions)? = document["sessions"] else { return nil }
+            return .sessions(SessionBatch(origin: origin, sessions: sessions,
+                                          lost: UInt64(clamping: document["lost"]?.integerValue ?? 0)))
         case "status": return WorkerReport(json: document).map(WorkerMessage.status)
         case "fatal":
             return .fatal(error: document["error"]?.stringValue ?? "unknown error",

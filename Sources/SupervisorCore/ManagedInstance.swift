@@ -26,6 +26,8 @@ final class ManagedInstance {
     var retiring = false
     /// Restart at once when the current worker exits (its definition changed).
     var restartWhenStopped = false
+    /// The current worker was told to send its sessions (someone follows).
+    var feeding = false
 
     /// Callbacks waiting for the worker's first report, or its failure.
     var firstReportWaiters: [(Result<Void, ControlError>) -> Void] = []

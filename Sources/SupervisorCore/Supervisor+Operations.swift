@@ -21,7 +21,7 @@ extension Supervisor {
             case "stats": try stats(request, respond)
             case "advertise": try advertise(request, respond)
             default:
-                throw ControlError(.unknownOp, "unknown operation '\(request.op)' (version, add, remove, list, status, stats, advertise)")
+                throw ControlError(.unknownOp, "unknown operation '\(request.op)' (version, add, remove, list, status, stats, advertise, follow)")
             }
         } catch {
             respond(.failure(error))
@@ -91,6 +91,7 @@ extension Supervisor {
         managed.retiring = true
         stopWorker(managed)
         instances[managed.key] = nil
+        endFollowers(of: managed.key, reason: "removed")
         try persist()
         logger.notice("removed \(managed.key)")
         respond(.success(.object([.init("instance", .string(managed.definition.instance)),

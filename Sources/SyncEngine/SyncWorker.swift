@@ -47,6 +47,16 @@ public final class SyncWorker {
     /// Whether datagrams can go to the peers (a multicast socket is configured).
     public var hasNetwork: Bool { network != nil }
 
+    /// Where a session feed looks: the kernel's packets relayed to the peers, the
+    /// worker's own advertisement datagrams, and the peers' datagrams handed to the
+    /// kernel. Nil (nobody follows) costs the relay one check per packet.
+    public enum TapPoint: Sendable {
+        case fromKernel, advertisement, fromPeer
+    }
+
+    /// Sees each payload of session records at a `TapPoint`; must not block.
+    public var sessionTap: ((TapPoint, [UInt8]) -> Void)?
+
     /// Sends one datagram of session records (not from the kernel: an advertisement)
     /// to the peers, counted in NET_SENT_*. Throws what the socket says (EAGAIN when its
     /// buffer is full), or EDESTADDRREQ without a network side.
@@ -56,6 +66,7 @@ public final class SyncWorker {
         }
         try network.send(datagram)
         counters.countNetworkSent(bytes: datagram.count)
+        sessionTap?(.advertisement, datagram)
     }
 
     /// Relays what arrived from the kernel while a request waited for its reply
@@ -164,6 +175,7 @@ public final class SyncWorker {
     }
 
     private func relayToNetwork(_ payload: [UInt8]) {
+        sessionTap?(.fromKernel, payload)
         guard let network else {
             printSessions(payload)
             return
@@ -239,6 +251,7 @@ public final class SyncWorker {
         do {
             try link.send(try requests.add(sequence: link.nextSequence(), sessionEntries: payload))
             counters.countKernelAdd(bytes: payload.count)
+            sessionTap?(.fromPeer, payload)
         } catch {
             extra.sendFailures &+= 1
             warn("add", "cannot hand \(payload.count) bytes of sessions from \(sender) to the kernel: \(error)")

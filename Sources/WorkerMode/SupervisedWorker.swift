@@ -25,6 +25,9 @@ public final class SupervisedWorker {
     private var monitor: InstanceMonitor?
     private var statsServer: StatsServer?
     private var lastReport: WorkerReport?
+    /// The supervisor wants the relayed sessions (someone follows the instance).
+    private var following = false
+    private var feed: SessionFeed?
 
     public init(controlFD: Int32, environment: [String: String], logger: Logger) {
         control = WorkerControlChannel(fd: controlFD)
@@ -123,6 +126,8 @@ public final class SupervisedWorker {
             try monitor.attach(to: loop)
             monitor.onChange = { [unowned self] health in report(health: health) }
             worker = started
+            feed = SessionFeed(channel: control, format: started.version.sessionFormat)
+            applyFollowing()
             advertiser = Advertiser(worker: started, loop: loop, settings: Advertiser.Settings(sessionsPerSecond: spec.advertiseRate ?? AdvertiseRate.defaultValue),
                                     logger: logger)
             self.monitor = monitor
@@ -211,13 +216,24 @@ public final class SupervisedWorker {
             // A worker still waiting has relayed nothing: zeros.
             let counters = (worker?.counters ?? JooldCounters()).namedValues.map { ($0.name, $0.value) }
             let extra = ((worker?.extra ?? ExtraCounters()).namedValues
-                         + (advertiser?.counters ?? AdvertiseCounters()).namedValues).map { ($0.name, $0.value) }
+                         + (advertiser?.counters ?? AdvertiseCounters()).namedValues
+                         + (feed?.namedValues ?? [])).map { ($0.name, $0.value) }
             control.send(.stats(id: id, counters: counters, extra: extra))
         case let .advertiseRequest(id, rate):
             advertise(id: id, rate: rate)
+        case let .follow(on):
+            following = on
+            applyFollowing()
         default:
             logger.error("unexpected message from the supervisor: \(message.json.serialized())")
         }
+    }
+
+    /// Taps the relay while someone follows, and only then (the tap is the hot path's
+    /// one extra check).
+    private func applyFollowing() {
+        guard let worker, let feed else { return }
+        worker.sessionTap = following ? { [unowned feed] point, payload in feed.publish(point, payload) } : nil
     }
 
     /// Advertises the instance's session table to the peers and answers request `id`
