@@ -5,7 +5,8 @@ import SyncEngine
 /// The worker's side of `jooldctl follow`: while the supervisor asks for it, each
 /// payload the relay taps is decoded and sent to the supervisor as one `sessions`
 /// message, without ever waiting. When the channel is full the sessions are dropped and
-/// counted, and the count goes with the next message that gets through.
+/// counted, and the count goes with the next message that gets through (or with
+/// `reportLost`, which the worker calls periodically, so a count never waits for traffic).
 final class SessionFeed {
     private let channel: WorkerControlChannel
     private let format: SessionFormat
@@ -40,6 +41,12 @@ final class SessionFeed {
             lost &+= UInt64(sessions.count)
             dropped &+= UInt64(sessions.count)
         }
+    }
+
+    /// Sends the pending count alone, if any (an empty batch).
+    func reportLost() {
+        guard lost > 0 else { return }
+        if channel.trySend(.sessions(SessionBatch(origin: .kernel, sessions: [], lost: lost))) { lost = 0 }
     }
 
     var namedValues: [(name: String, value: UInt64)] {

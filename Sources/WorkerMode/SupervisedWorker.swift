@@ -28,6 +28,7 @@ public final class SupervisedWorker {
     /// The supervisor wants the relayed sessions (someone follows the instance).
     private var following = false
     private var feed: SessionFeed?
+    private var feedTimer: EventLoop.TimerID?
 
     public init(controlFD: Int32, environment: [String: String], logger: Logger) {
         control = WorkerControlChannel(fd: controlFD)
@@ -234,6 +235,14 @@ public final class SupervisedWorker {
     private func applyFollowing() {
         guard let worker, let feed else { return }
         worker.sessionTap = following ? { [unowned feed] point, payload in feed.publish(point, payload) } : nil
+        if following, feedTimer == nil {
+            feedTimer = try? loop.scheduleTimer(name: "feed losses", after: .milliseconds(200), repeating: .milliseconds(200)) {
+                [unowned feed] in feed.reportLost()
+            }
+        } else if !following, let timer = feedTimer {
+            loop.cancelTimer(timer)
+            feedTimer = nil
+        }
     }
 
     /// Advertises the instance's session table to the peers and answers request `id`

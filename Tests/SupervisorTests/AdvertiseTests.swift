@@ -12,52 +12,8 @@ extension SupervisorProcessTests {
     /// a veth pair. On a 4.1.9 kernel (advertise is a no-op there) K's worker reads its
     /// kernel's table and sends it itself; on 4.1.15 the kernel's advertise is used.
     @Suite struct Advertise {
-        /// Two supervisors, K and J, each with instance "default" running; torn down after `body`.
-        private func withNodes(version: JoolVersion, addOptions: [String] = [],
-                               _ body: (_ k: Node, _ j: Node) throws -> Void) throws {
-            let directory = try TestDirectory()
-            defer { directory.remove() }
-            let namespaces = try TestNamespaces(count: 2, veth: true)
-            defer { namespaces.delete() }
-            let kernelK = try SimulatedJool(path: directory.file("kernel-k.sock"), version: version)
-            defer { kernelK.stop() }
-            let kernelJ = try SimulatedJool(path: directory.file("kernel-j.sock"), version: version)
-            defer { kernelJ.stop() }
-            let supervisorK = try SupervisorProcess(directory: directory, kernel: kernelK, socketPath: directory.file("run-k/s.sock"),
-                                                    statePath: directory.file("state-k.json"), tag: "supervisor-k")
-            defer { supervisorK.stop() }
-            let supervisorJ = try SupervisorProcess(directory: directory, kernel: kernelJ, socketPath: directory.file("run-j/s.sock"),
-                                                    statePath: directory.file("state-j.json"), tag: "supervisor-j")
-            defer { supervisorJ.stop() }
-            let k = Node(netns: namespaces[0], kernel: kernelK, supervisor: supervisorK)
-            let j = Node(netns: namespaces[1], kernel: kernelJ, supervisor: supervisorJ)
-            for (node, interface, file) in [(k, namespaces.vethA, "net-k.json"), (j, namespaces.vethB, "net-j.json")] {
-                let net = try directory.write(file, NetFiles.ipv6(interface: interface))
-                let added = try node.ctl(["add", "--instance", "default", "--netns", node.netns, "--net", net, "--json"] + addOptions)
-                try #require(added.status == 0 && isRunning(try added.json()), "\(added)\n\(k.supervisor.log)\n\(j.supervisor.log)")
-            }
-            do {
-                try body(k, j)
-            } catch {
-                print("--- K ---\n\(supervisorK.log)\n--- J ---\n\(supervisorJ.log)")
-                throw error
-            }
-        }
-
-        struct Node {
-            let netns: String
-            let kernel: SimulatedJool
-            let supervisor: SupervisorProcess
-
-            func ctl(_ arguments: String...) throws -> CommandResult { try ctl(arguments) }
-
-            func ctl(_ arguments: [String]) throws -> CommandResult {
-                try runCommand([Binaries.jooldctl] + arguments + ["--socket", supervisor.socketPath], timeout: .seconds(60))
-            }
-        }
-
         @Test func onJool419TheWorkerSendsTheTableItself() throws {
-            try withNodes(version: .v4_1_9) { k, j in
+            try withTwoNodes(version: .v4_1_9) { k, j in
                 let table = advertiseTable(25)
                 k.kernel.setSessions(table)
                 let expected = k.kernel.sessions()
@@ -98,7 +54,7 @@ extension SupervisorProcessTests {
         }
 
         @Test func aLargeTableIsPacedAndASecondAdvertiseIsBusy() throws {
-            try withNodes(version: .v4_1_9) { k, j in
+            try withTwoNodes(version: .v4_1_9) { k, j in
                 k.kernel.setSessions(advertiseTable(4000))
                 let expected = k.kernel.sessions()
                 let started = try k.ctl("advertise", "default", "--netns", k.netns, "--no-wait")
@@ -139,7 +95,7 @@ extension SupervisorProcessTests {
         /// (advertise --rate) overrides it once; both are checked by the time 100 sessions
         /// take (the first datagram of 10 goes at once, the other 90 at the rate).
         @Test func theRateIsAnInstanceSettingThatARequestOverrides() throws {
-            try withNodes(version: .v4_1_9, addOptions: ["--advertise-rate", "200"]) { k, j in
+            try withTwoNodes(version: .v4_1_9, addOptions: ["--advertise-rate", "200"]) { k, j in
                 k.kernel.setSessions(advertiseTable(100))
                 let slow = try k.ctl("advertise", "default", "--netns", k.netns, "--json")
                 #expect(slow.status == 0, "\(slow)")
@@ -175,7 +131,7 @@ extension SupervisorProcessTests {
         }
 
         @Test func onJool4115TheKernelAdvertises() throws {
-            try withNodes(version: .v4_1_15) { k, j in
+            try withTwoNodes(version: .v4_1_15) { k, j in
                 k.kernel.setSessions(advertiseTable(25))
                 let result = try k.ctl("advertise", "default", "--netns", k.netns, "--json")
                 #expect(result.status == 0, "\(result)")
