@@ -3,7 +3,8 @@ import Shared
 /// The lines a `follow` connection receives after its response (docs/control-protocol.md).
 public enum FollowEvent: Equatable, Sendable {
     /// One session an instance sent (`out`) or received (`in`); `time` is when the
-    /// supervisor got it (seconds since the epoch).
+    /// supervisor got it (seconds since the epoch; `time_ms` on the wire, in
+    /// milliseconds, as JSON reals are written with ten significant digits here).
     case session(instance: String, netns: String, origin: SessionOrigin, time: Double, session: JSONValue)
     /// `count` sessions were not shown. `reason`: `follower-behind` (this connection's
     /// queue was full: the client does not read fast enough), `worker-channel-full`
@@ -21,7 +22,7 @@ public enum FollowEvent: Equatable, Sendable {
         case let .session(instance, netns, origin, time, session):
             return .object([.init("event", .string("session")), .init("instance", .string(instance)),
                             .init("netns", .string(netns)), .init("direction", .string(origin.direction)),
-                            .init("origin", .string(origin.rawValue)), .init("time", .real((time * 1000).rounded() / 1000)),
+                            .init("origin", .string(origin.rawValue)), .init("time_ms", .integer(Int64((time * 1000).rounded()))),
                             .init("session", session)])
         case let .lost(count, reason, instance, netns):
             return .object([.init("event", .string("lost")), .init("count", .integer(Int64(clamping: count))),
@@ -43,7 +44,7 @@ public enum FollowEvent: Equatable, Sendable {
             guard let instance = json["instance"]?.stringValue, let netns = json["netns"]?.stringValue,
                   let origin = json["origin"]?.stringValue.flatMap(SessionOrigin.init(rawValue:)),
                   let session = json["session"], case .object = session else { return nil }
-            self = .session(instance: instance, netns: netns, origin: origin, time: json["time"]?.doubleValue ?? 0,
+            self = .session(instance: instance, netns: netns, origin: origin, time: Double(json["time_ms"]?.integerValue ?? 0) / 1000,
                             session: session)
         case "lost":
             guard let count = json["count"]?.integerValue else { return nil }
