@@ -231,7 +231,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["add", "remove", "list", "status", "advertise", "stats", "version"])
+    @Test(arguments: ["add", "remove", "list", "status", "advertise", "stats", "follow", "version"])
     func everySubcommandHasHelp(subcommand: String) {
         for arguments in [[subcommand, "--help"], ["help", subcommand]] {
             let result = jooldctl(arguments)
