@@ -74,13 +74,14 @@ extension SupervisorProcessTests {
             try withTwoNodes(version: .v4_1_9) { k, j in
                 let packets = 600, perPacket = 10
                 let payload = sessionPayload(perPacket)
-                // 10,000 sessions per second: J's worker (a debug build) keeps up with that
-                // over the veth; a burst of 600 datagrams at once overflows its socket.
+                // 5000 sessions per second: J's worker (a debug build, on a busy machine)
+                // keeps up with that over the veth; a burst of 600 datagrams at once
+                // overflows its socket, followed or not.
                 func relay(round: Int) -> Duration {
                     let start = ContinuousClock.now
                     for _ in 0..<packets {
                         k.kernel.multicast(payload: payload, instance: "default")
-                        usleep(1000)
+                        usleep(2000)
                     }
                     #expect(k.kernel.wait(timeout: .seconds(30)) { $0.acks == round * packets }, "K's kernel got \(k.kernel.record.acks) ACKs")
                     #expect(j.kernel.wait(timeout: .seconds(30)) { $0.adds.count == round * packets }, "J's kernel got \(j.kernel.record.adds.count) ADDs")
@@ -120,6 +121,27 @@ extension SupervisorProcessTests {
                 let next = try #require(try slow.readLine(timeout: .seconds(5)))
                 #expect(next.contains(#""event":"session""#), "\(next)")
                 _ = fast.finish(signal: SIGINT)
+            }
+        }
+
+        /// `jooldctl follow | head -1`: once head is gone, the next write fails and
+        /// jooldctl ends with status 0 (not killed by SIGPIPE).
+        @Test func aClosedOutputEndsTheFollowerCleanly() throws {
+            try withTwoNodes(version: .v4_1_9) { k, _ in
+                let script = "set -o pipefail; '\(Binaries.jooldctl)' follow default --netns \(k.netns) --socket \(k.supervisor.socketPath) | head -1"
+                let done = Locked<CommandResult?>(nil)
+                Thread {
+                    let result = try? runCommand(["/bin/bash", "-c", script], timeout: .seconds(20))
+                    done.mutate { $0 = result }
+                }.start()
+                let deadline = ContinuousClock.now + .seconds(20)
+                while done.get() == nil, ContinuousClock.now < deadline {
+                    k.kernel.multicast(payload: sessionPayload(1), instance: "default")
+                    usleep(50_000)
+                }
+                let result = try #require(done.get())
+                #expect(result.status == 0 && !result.signalled, "\(result)")
+                #expect(result.stdout.hasSuffix(Self.firstUDP + "\n") && result.stdout.filter { $0 == "\n" }.count == 1, "\(result)")
             }
         }
 
