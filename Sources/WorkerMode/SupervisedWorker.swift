@@ -129,8 +129,8 @@ public final class SupervisedWorker {
             worker = started
             feed = SessionFeed(channel: control, format: started.version.sessionFormat)
             applyFollowing()
-            advertiser = Advertiser(worker: started, loop: loop, settings: Advertiser.Settings(sessionsPerSecond: spec.advertiseRate ?? AdvertiseRate.defaultValue),
-                                    logger: logger)
+            let pace = Advertiser.Settings(sessionsPerSecond: spec.advertiseRate ?? AdvertiseRate.defaultValue)
+            advertiser = Advertiser(worker: started, loop: loop, settings: pace, logger: logger)
             self.monitor = monitor
             cancelRetry()
             report(health: monitor.health)

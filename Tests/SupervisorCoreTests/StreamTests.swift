@@ -8,6 +8,15 @@ import Testing
 @Suite struct StreamTests {
     private static func report(_ count: UInt64) -> [UInt8] { Array("lost \(count)\n".utf8) }
 
+    /// Polls `condition` for up to 2 s (the server's loop runs on its own thread).
+    private static func eventually(_ condition: () -> Bool) -> Bool {
+        (0..<100).contains { _ in
+            if condition() { return true }
+            usleep(20_000)
+            return false
+        } || condition()
+    }
+
     @Test func aFullQueueDropsCountsAndReportsOnceHalfIsRead() {
         var queue = StreamQueue(capacity: 100)
         let line = [UInt8](repeating: 0x61, count: 30)
@@ -55,7 +64,7 @@ import Testing
         }
         #expect(try client.readLine() == #"{"event":"end"}"#)
         #expect(try client.readLine() == nil, "closed after the end line")
-        #expect(server.events.get().contains("stream closed"))
+        #expect(Self.eventually { server.events.get().contains("stream closed") })
     }
 
     @Test func aClientThatDoesNotReadLosesLinesAndIsToldHowMany() throws {
@@ -91,10 +100,6 @@ import Testing
         var client: TestClient? = try TestClient(server.socketPath)
         #expect(try client?.request(#"{"op": "follow"}"#).result != nil)
         client = nil
-        let gone = (0..<100).contains { _ in
-            usleep(20_000)
-            return server.events.get().contains("stream closed")
-        }
-        #expect(gone)
+        #expect(Self.eventually { server.events.get().contains("stream closed") })
     }
 }
