@@ -116,6 +116,12 @@ extension SupervisorProcessTests {
                 #expect(reports.contains { $0.contains(#""reason":"follower-behind""#) }, "\(reports)")
                 #expect(fastSessions > sessions)
 
+                // The worker counts what it fed (and dropped: the supervisor kept up here or not).
+                let stats = try k.ctl("stats", "default", "--netns", k.netns, "--json").json()
+                let extra = stats["instances"]?.arrayValue?.first?["extra"]
+                let fed = (extra?["follow-sessions-sent"]?.integerValue ?? -1) + (extra?["follow-sessions-dropped"]?.integerValue ?? -1)
+                #expect(fed == Int64(total), "\(stats.serialized())")
+
                 // And the slow one is back in the stream.
                 k.kernel.multicast(payload: sessionPayload(1), instance: "default")
                 let next = try #require(try slow.readLine(timeout: .seconds(5)))
@@ -142,6 +148,29 @@ extension SupervisorProcessTests {
                 let result = try #require(done.get())
                 #expect(result.status == 0 && !result.signalled, "\(result)")
                 #expect(result.stdout.hasSuffix(Self.firstUDP + "\n") && result.stdout.filter { $0 == "\n" }.count == 1, "\(result)")
+            }
+        }
+
+        /// A restarted worker is told again to feed; a stopping supervisor ends every feed.
+        @Test func theFeedSurvivesAWorkerRestartAndEndsWithTheSupervisor() throws {
+            try withTwoNodes(version: .v4_1_9) { k, _ in
+                let follower = try FollowProcess(["follow", "--json"], socket: k.supervisor.socketPath)
+                #expect(follower.waitForOutput { !$0.isEmpty }, "\(follower.description)")
+                let old = try #require(k.supervisor.workerPIDs().first)
+                kill(old, SIGKILL)
+                let restarted = try eventually(within: .seconds(10)) { () -> Bool? in
+                    let status = try k.ctl("status", "default", "--netns", k.netns, "--json").json()
+                    return isRunning(status) && status.pid != old ? true : nil
+                }
+                #expect(restarted == true)
+                k.kernel.multicast(payload: sessionPayload(1), instance: "default")
+                #expect(follower.waitForOutput { $0.count == 2 }, "\(follower.description)\n\(k.supervisor.log)")
+                #expect(follower.stdout.last?.contains(#""origin":"kernel""#) == true)
+
+                k.supervisor.signal(SIGTERM)
+                #expect(follower.finish().map { $0.status == 0 } == true, "\(follower.description)")
+                #expect(follower.stdout.last == #"{"event":"end","instance":null,"netns":null,"reason":"supervisor-stopping"}"#,
+                        "\(follower.description)")
             }
         }
 
