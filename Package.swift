@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(name: "joold", dependencies: ["JooldCommandLine", "SyncEngine"]),
         // jooldctl, the operator's command line for the supervisor: commands, client, formatting.
         .target(name: "JooldctlCommands", dependencies: [
-            "ControlProtocol", "Shared",
+            "ControlProtocol", "Shared", "CShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "jooldctl", dependencies: ["JooldctlCommands"]),

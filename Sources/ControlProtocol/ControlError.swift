@@ -9,6 +9,7 @@ public struct ControlError: Error, Equatable, Sendable, CustomStringConvertible 
         case wrongType = "wrong-type"
         case invalidName = "invalid-name"
         case invalidConfig = "invalid-config"
+        case invalidValue = "invalid-value"
         case noSuchNamespace = "no-such-namespace"
         case instanceExists = "instance-exists"
         case noSuchInstance = "no-such-instance"

@@ -53,6 +53,10 @@ public struct ControlRequest: Equatable, Sendable {
 
     public var line: String { body.serialized() }
 
+    /// Operations whose response is followed by a stream of event lines on the same
+    /// connection, until either side closes it.
+    public static let streamingOperations: Set<String> = ["follow"]
+
     // MARK: - Typed fields
 
     public func string(_ key: String) throws(ControlError) -> String {
@@ -70,6 +74,19 @@ public struct ControlRequest: Equatable, Sendable {
         guard let value = body[key], !value.isNull else { return nil }
         guard let flag = value.boolValue else { throw wrongType(key, "true or false", value) }
         return flag
+    }
+
+    public func optionalInteger(_ key: String) throws(ControlError) -> Int64? {
+        guard let value = body[key], !value.isNull else { return nil }
+        guard let number = value.integerValue else { throw wrongType(key, "an integer", value) }
+        return number
+    }
+
+    /// An optional advertise rate (sessions per second), checked against `AdvertiseRate.range`.
+    public func optionalAdvertiseRate(_ key: String) throws(ControlError) -> Int? {
+        guard let rate = try optionalInteger(key) else { return nil }
+        if let problem = AdvertiseRate.problem(rate, field: "field '\(key)'") { throw ControlError(.invalidValue, problem) }
+        return Int(rate)
     }
 
     public func object(_ key: String) throws(ControlError) -> JSONValue {

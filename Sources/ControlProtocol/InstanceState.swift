@@ -28,10 +28,13 @@ public struct InstanceStatusRecord: Equatable, Sendable {
     public var kernelVersion: String?
     public var multicast: String?
     public var statsPort: UInt16?
+    /// Sessions per second of the worker's own advertisements (the instance's setting).
+    public var advertiseRate: Int
 
     public init(instance: String, netns: String, state: InstanceState, pid: Int32? = nil, uptimeSeconds: Double? = nil,
                 restarts: Int = 0, lastError: String? = nil, waitingFor: String? = nil, ssEnabled: Bool? = nil,
-                kernelVersion: String? = nil, multicast: String? = nil, statsPort: UInt16? = nil) {
+                kernelVersion: String? = nil, multicast: String? = nil, statsPort: UInt16? = nil,
+                advertiseRate: Int = AdvertiseRate.defaultValue) {
         self.instance = instance
         self.netns = netns
         self.state = state
@@ -44,6 +47,7 @@ public struct InstanceStatusRecord: Equatable, Sendable {
         self.kernelVersion = kernelVersion
         self.multicast = multicast
         self.statsPort = statsPort
+        self.advertiseRate = advertiseRate
     }
 
     public var json: JSONValue {
@@ -61,6 +65,7 @@ public struct InstanceStatusRecord: Equatable, Sendable {
         put("kernel_version", kernelVersion.map(JSONValue.string))
         put("multicast", multicast.map(JSONValue.string))
         put("stats_port", statsPort.map { JSONValue.integer(Int64($0)) })
+        put("advertise_rate", .integer(Int64(advertiseRate)))
         return .object(members)
     }
 
@@ -77,6 +82,7 @@ public struct InstanceStatusRecord: Equatable, Sendable {
                   ssEnabled: json["ss_enabled"]?.boolValue,
                   kernelVersion: json["kernel_version"]?.stringValue,
                   multicast: json["multicast"]?.stringValue,
-                  statsPort: json["stats_port"]?.integerValue.map { UInt16(clamping: $0) })
+                  statsPort: json["stats_port"]?.integerValue.map { UInt16(clamping: $0) },
+                  advertiseRate: json["advertise_rate"]?.integerValue.map { Int(clamping: $0) } ?? AdvertiseRate.defaultValue)
     }
 }

@@ -7,8 +7,12 @@ public enum WorkerMessage: Equatable, Sendable {
     /// The first message: what to synchronize, where.
     case configure(WorkerSpec)
     case statsRequest(id: Int64)
-    case advertiseRequest(id: Int64)
+    /// `rate`: sessions per second for this advertisement (nil: the instance's).
+    case advertiseRequest(id: Int64, rate: Int?)
     case stop
+    /// Start (true) or stop sending the sessions the worker relays (`sessions`): sent
+    /// while the instance has followers.
+    case follow(Bool)
 
     // Worker to supervisor.
     case status(WorkerReport)
@@ -17,6 +21,8 @@ public enum WorkerMessage: Equatable, Sendable {
     case fatal(error: String, configuration: Bool)
     case stats(id: Int64, counters: [(String, UInt64)], extra: [(String, UInt64)])
     case advertised(id: Int64, Result<AdvertiseOutcome, ControlError>)
+    /// The sessions of one payload, while following is on.
+    case sessions(SessionBatch)
 
     public static func == (lhs: WorkerMessage, rhs: WorkerMessage) -> Bool { lhs.json == rhs.json }
 
@@ -26,10 +32,16 @@ public enum WorkerMessage: Equatable, Sendable {
             return .object([.init("type", .string("configure"))] + spec.members)
         case let .statsRequest(id):
             return .object([.init("type", .string("stats")), .init("id", .integer(id))])
-        case let .advertiseRequest(id):
-            return .object([.init("type", .string("advertise")), .init("id", .integer(id))])
+        case let .advertiseRequest(id, rate):
+            return .object([.init("type", .string("advertise")), .init("id", .integer(id)),
+                            .init("rate", rate.map { .integer(Int64($0)) } ?? .null)])
         case .stop:
             return .object([.init("type", .string("stop"))])
+        case let .follow(on):
+            return .object([.init("type", .string("follow")), .init("on", .bool(on))])
+        case let .sessions(batch):
+            return .object([.init("type", .string("sessions")), .init("origin", .string(batch.origin.rawValue)),
+                            .init("lost", .integer(Int64(clamping: batch.lost))), .init("sessions", .array(batch.sessions))])
         case let .status(report):
             return .object([.init("type", .string("status"))] + report.members)
         case let .fatal(error, configuration):
@@ -57,8 +69,15 @@ public enum WorkerMessage: Equatable, Sendable {
         switch type {
         case "configure": return WorkerSpec(json: document).map(WorkerMessage.configure)
         case "stats": return document["id"]?.integerValue.map { .statsRequest(id: $0) }
-        case "advertise": return document["id"]?.integerValue.map { .advertiseRequest(id: $0) }
+        case "advertise":
+            return document["id"]?.integerValue.map { .advertiseRequest(id: $0, rate: document["rate"]?.integerValue.map { Int($0) }) }
         case "stop": return .stop
+        case "follow": return document["on"]?.boolValue.map(WorkerMessage.follow)
+        case "sessions":
+            guard let origin = document["origin"]?.stringValue.flatMap(SessionOrigin.init(rawValue:)),
+                  case let .array(sessions)? = document["sessions"] else { return nil }
+            return .sessions(SessionBatch(origin: origin, sessions: sessions,
+                                          lost: UInt64(clamping: document["lost"]?.integerValue ?? 0)))
         case "status": return WorkerReport(json: document).map(WorkerMessage.status)
         case "fatal":
             return .fatal(error: document["error"]?.stringValue ?? "unknown error",
@@ -97,19 +116,24 @@ public struct WorkerSpec: Equatable, Sendable {
     /// The stats object ("address", "port"), or nil.
     public var stats: JSONValue?
     public var enableSessionSync: Bool
+    /// Sessions per second of the worker's own advertisements (nil: the default).
+    public var advertiseRate: Int?
 
-    public init(instance: String, netns: String, netnsPath: String, net: JSONValue, stats: JSONValue?, enableSessionSync: Bool) {
+    public init(instance: String, netns: String, netnsPath: String, net: JSONValue, stats: JSONValue?, enableSessionSync: Bool,
+                advertiseRate: Int? = nil) {
         self.instance = instance
         self.netns = netns
         self.netnsPath = netnsPath
         self.net = net
         self.stats = stats
         self.enableSessionSync = enableSessionSync
+        self.advertiseRate = advertiseRate
     }
 
     var members: [JSONValue.Member] {
         [.init("instance", .string(instance)), .init("netns", .string(netns)), .init("netns_path", .string(netnsPath)),
-         .init("net", net), .init("stats", stats ?? .null), .init("enable_ss", .bool(enableSessionSync))]
+         .init("net", net), .init("stats", stats ?? .null), .init("enable_ss", .bool(enableSessionSync)),
+         .init("advertise_rate", advertiseRate.map { .integer(Int64($0)) } ?? .null)]
     }
 
     public init?(json: JSONValue) {
@@ -117,7 +141,8 @@ public struct WorkerSpec: Equatable, Sendable {
               let path = json["netns_path"]?.stringValue, let net = json["net"] else { return nil }
         let stats = json["stats"].flatMap { $0.isNull ? nil : $0 }
         self.init(instance: instance, netns: netns, netnsPath: path, net: net, stats: stats,
-                  enableSessionSync: json["enable_ss"]?.boolValue ?? false)
+                  enableSessionSync: json["enable_ss"]?.boolValue ?? false,
+                  advertiseRate: json["advertise_rate"]?.integerValue.map { Int($0) })
     }
 }
 
@@ -162,20 +187,23 @@ public struct AdvertiseOutcome: Equatable, Sendable {
     public var method: String
     public var sessions: Int?
     public var seconds: Double
+    /// "worker": the pace it kept, in sessions per second.
+    public var rate: Int?
 
-    public init(method: String, sessions: Int?, seconds: Double) {
+    public init(method: String, sessions: Int?, seconds: Double, rate: Int? = nil) {
         self.method = method
         self.sessions = sessions
         self.seconds = seconds
+        self.rate = rate
     }
 
     var members: [JSONValue.Member] {
         [.init("method", .string(method)), .init("sessions", sessions.map { .integer(Int64($0)) } ?? .null),
-         .init("seconds", .real(seconds))]
+         .init("seconds", .real(seconds)), .init("rate", rate.map { .integer(Int64($0)) } ?? .null)]
     }
 
     init(json: JSONValue) {
         self.init(method: json["method"]?.stringValue ?? "kernel", sessions: json["sessions"]?.integerValue.map { Int($0) },
-                  seconds: json["seconds"]?.doubleValue ?? 0)
+                  seconds: json["seconds"]?.doubleValue ?? 0, rate: json["rate"]?.integerValue.map { Int($0) })
     }
 }

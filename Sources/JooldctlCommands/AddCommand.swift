@@ -29,6 +29,9 @@ struct AddCommand: ControlCommand {
     @Flag(name: .customLong("enable-ss"), help: "Turn ss-enabled on in the instance when it is off.")
     var enableSS = false
 
+    @Option(name: .customLong("advertise-rate"), help: ArgumentHelp("Sessions per second of the worker's own advertisements (Jool 4.1.9, 4.1.10), \(AdvertiseRate.range.lowerBound) to \(AdvertiseRate.range.upperBound) (default \(AdvertiseRate.defaultValue)).", valueName: "n"))
+    var advertiseRate: Int?
+
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
@@ -38,6 +41,9 @@ struct AddCommand: ControlCommand {
         }
         if let statsPort, !(1...65535).contains(statsPort) {
             throw ValidationError("--stats-port must be a port number from 1 to 65535, found \(statsPort)")
+        }
+        if let advertiseRate, let problem = AdvertiseRate.problem(Int64(advertiseRate), field: "--advertise-rate") {
+            throw ValidationError(problem)
         }
     }
 
@@ -50,6 +56,7 @@ struct AddCommand: ControlCommand {
             fields.append(JSONValue.Member("stats", ConfigurationFiles.statsObject(port: statsPort)))
         }
         fields.append(JSONValue.Member("enable_ss", .bool(enableSS)))
+        if let advertiseRate { fields.append(JSONValue.Member("advertise_rate", .integer(Int64(advertiseRate)))) }
         let result = try context.call("add", fields, options: options)
         if options.json {
             context.print(result.serialized())

@@ -9,7 +9,8 @@ struct AdvertiseCommand: ControlCommand {
             What keepalived's notify_backup hook runs. Prints the method (kernel: Jool's own \
             advertisement, Jool 4.1.11 and later; worker: the worker read the session table and \
             sent it itself, paced, on 4.1.9 and 4.1.10 where the kernel's does nothing), the \
-            number of sessions sent when known ('-' otherwise) and the seconds it took. Waits up to 120 s unless --no-wait or --timeout.
+            number of sessions sent when known ('-' otherwise), the seconds it took and, for \
+            the worker's, its pace. Waits up to 120 s unless --no-wait or --timeout.
 
             Example:
               jooldctl advertise default --netns K
@@ -20,16 +21,23 @@ struct AdvertiseCommand: ControlCommand {
     @Flag(name: .customLong("no-wait"), help: "Return once the advertisement has started (sends \"wait\": false).")
     var noWait = false
 
+    @Option(help: ArgumentHelp("Sessions per second for this advertisement, when the worker sends the table itself (default: the instance's --advertise-rate).", valueName: "n"))
+    var rate: Int?
+
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
         try target.check()
+        if let rate, let problem = AdvertiseRate.problem(Int64(rate), field: "--rate") {
+            throw ValidationError(problem)
+        }
     }
 
     func execute(_ context: CommandContext) throws {
         let name = try target.selectedName()
         var fields = try target.fields()
         if noWait { fields.append(JSONValue.Member("wait", .bool(false))) }
+        if let rate { fields.append(JSONValue.Member("rate", .integer(Int64(rate)))) }
         let result = try context.call("advertise", fields, options: options,
                                       defaultTimeout: noWait ? Jooldctl.defaultTimeout : Jooldctl.defaultAdvertiseTimeout)
         if options.json {
@@ -48,6 +56,7 @@ struct AdvertiseCommand: ControlCommand {
         let method = result["method"]?.stringValue ?? "-"
         let sessions = result["sessions"]?.integerValue.map { String($0) } ?? "-"
         let seconds = result["seconds"]?.doubleValue.map { String(($0 * 1000).rounded() / 1000) } ?? "-"
-        context.print("advertised \(Formatting.label(instance: instance, netns: netns)): method \(method), sessions \(sessions), seconds \(seconds)")
+        let pace = result["rate"]?.integerValue.map { ", rate \($0)/s" } ?? ""
+        context.print("advertised \(Formatting.label(instance: instance, netns: netns)): method \(method), sessions \(sessions), seconds \(seconds)\(pace)")
     }
 }

@@ -67,7 +67,7 @@ public struct ControlClient: Sendable {
         JooldctlFailure(.unreachable, "cannot connect to \(socketPath): \(reason); is joold-supervisor running?")
     }
 
-    private func connect(deadline: ContinuousClock.Instant) throws(JooldctlFailure) -> Int32 {
+    func connect(deadline: ContinuousClock.Instant) throws(JooldctlFailure) -> Int32 {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(socketPath.utf8)
@@ -122,7 +122,7 @@ public struct ControlClient: Sendable {
 
     // MARK: - Sending and receiving
 
-    private func send(_ bytes: [UInt8], on fd: Int32, deadline: ContinuousClock.Instant) throws(JooldctlFailure) {
+    func send(_ bytes: [UInt8], on fd: Int32, deadline: ContinuousClock.Instant) throws(JooldctlFailure) {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { buffer in
@@ -188,7 +188,7 @@ public struct ControlClient: Sendable {
     }
 
     /// Waits until `fd` is ready for `events`, or throws a timeout.
-    private func wait(for events: Int16, on fd: Int32, deadline: ContinuousClock.Instant, doing what: String) throws(JooldctlFailure) {
+    func wait(for events: Int16, on fd: Int32, deadline: ContinuousClock.Instant, doing what: String) throws(JooldctlFailure) {
         while true {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else {

@@ -7,7 +7,7 @@ public enum Formatting {
     public static let seedCounters = ["KERNEL_SENT_PKTS", "KERNEL_SENT_BYTES", "NET_RCVD_PKTS",
                                       "NET_RCVD_BYTES", "NET_SENT_PKTS", "NET_SENT_BYTES"]
 
-    public static let statusHeaders = ["INSTANCE", "NETNS", "STATE", "PID", "UPTIME", "RESTARTS", "DETAIL"]
+    public static let statusHeaders = ["INSTANCE", "NETNS", "STATE", "PID", "UPTIME", "RESTARTS", "ADV-RATE", "DETAIL"]
 
     /// Columns separated by two spaces, each as wide as its widest cell; no trailing spaces.
     public static func table(headers: [String], rows: [[String]]) -> String {
@@ -35,7 +35,7 @@ public enum Formatting {
         table(headers: statusHeaders, rows: records.map { record in
             [record.instance, netns(record.netns), record.state.rawValue,
              record.pid.map { String($0) } ?? "-", uptime(record.uptimeSeconds),
-             String(record.restarts), record.waitingFor ?? record.lastError ?? "-"]
+             String(record.restarts), String(record.advertiseRate), record.waitingFor ?? record.lastError ?? "-"]
         })
     }
 

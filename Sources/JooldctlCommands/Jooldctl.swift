@@ -28,9 +28,11 @@ public enum Jooldctl {
     /// Runs jooldctl with `arguments` (without the program name). Relative file names are
     /// relative to `currentDirectory`; `environment` supplies JOOLDCTL_SOCKET.
     /// `helpColumns`: the width of help texts (nil: the terminal's).
+    /// `live`: where `follow` writes as it goes (the executable's stdout and stderr);
+    /// without it, into the result like every other subcommand.
     public static func run(arguments: [String], environment: [String: String], currentDirectory: String,
-                           helpColumns: Int? = 80) -> JooldctlResult {
-        let context = CommandContext(environment: environment, currentDirectory: currentDirectory)
+                           helpColumns: Int? = 80, live: LiveOutput? = nil) -> JooldctlResult {
+        let context = CommandContext(environment: environment, currentDirectory: currentDirectory, live: live)
         let command: any ParsableCommand
         do {
             command = try JooldctlCommand.parseAsRoot(movingGlobalOptions(arguments))
@@ -96,16 +98,41 @@ public enum Jooldctl {
     }
 }
 
+/// Writes text at once: `standardOutput` and `standardError` return false when
+/// nobody reads any more (EPIPE).
+public struct LiveOutput: Sendable {
+    public var standardOutput: @Sendable (String) -> Bool
+    public var standardError: @Sendable (String) -> Bool
+
+    public init(standardOutput: @escaping @Sendable (String) -> Bool, standardError: @escaping @Sendable (String) -> Bool) {
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+    }
+}
+
 /// Output buffers, the environment, and the supervisor connection of one run.
 final class CommandContext {
     let environment: [String: String]
     let currentDirectory: String
+    let live: LiveOutput?
     private(set) var standardOutput = ""
     private(set) var standardError = ""
 
-    init(environment: [String: String], currentDirectory: String) {
+    init(environment: [String: String], currentDirectory: String, live: LiveOutput? = nil) {
         self.environment = environment
         self.currentDirectory = currentDirectory
+        self.live = live
+    }
+
+    /// Writes now when live, else buffers; false when stdout's reader is gone.
+    func emit(output: String, error: String) -> Bool {
+        guard let live else {
+            standardOutput += output
+            standardError += error
+            return true
+        }
+        if !error.isEmpty { _ = live.standardError(error) }
+        return output.isEmpty || live.standardOutput(output)
     }
 
     /// Appends `text` to stdout, with a newline unless it ends with one.
@@ -176,5 +203,5 @@ struct JooldctlCommand: ParsableCommand {
             """,
         version: "jooldctl \(Jooldctl.version) (control protocol \(controlProtocolVersion))",
         subcommands: [AddCommand.self, RemoveCommand.self, ListCommand.self, StatusCommand.self,
-                      AdvertiseCommand.self, StatsCommand.self, VersionCommand.self])
+                      AdvertiseCommand.self, StatsCommand.self, FollowCommand.self, VersionCommand.self])
 }

@@ -11,6 +11,10 @@ import SyncEngine
 ///
 /// Input is read only while it can be used: with a request in flight, at most one
 /// maximal line is buffered, then reading pauses until the response is given.
+///
+/// After a streaming request (`follow`) the connection only sends: its output is a
+/// bounded `StreamQueue`, anything the client sends is discarded, and it ends when the
+/// client closes it (a half-close keeps it) or the handler finishes the stream.
 final class ControlConnection {
     let id: UInt64
     let fd: Int32
@@ -37,6 +41,11 @@ final class ControlConnection {
     private(set) var closed = false
     /// Last complete request or response (monotonic nanoseconds), for the idle timeout.
     private var lastActivity = MonotonicClock.nanoseconds()
+    /// Streaming: the handler's handle, the bounded output, and whether the last line
+    /// has been queued (close once it is sent).
+    private var stream: ControlStream?
+    private var streamQueue: StreamQueue?
+    private var streamFinishing = false
 
     init(id: UInt64, fd: Int32, peer: PeerCredentials, server: ControlServer) {
         self.id = id
@@ -46,10 +55,10 @@ final class ControlConnection {
     }
 
     private var unprocessed: Int { input.count - inputStart }
-    private var pendingOutput: Int { output.count - outputStart }
+    private var pendingOutput: Int { streamQueue?.pending ?? (output.count - outputStart) }
 
     func isIdle(now: UInt64, limit: UInt64) -> Bool {
-        !closed && inFlight == nil && now &- lastActivity >= limit
+        !closed && inFlight == nil && stream == nil && now &- lastActivity >= limit
     }
 
     // MARK: - Events
@@ -76,6 +85,7 @@ final class ControlConnection {
                 endOfInput()
                 break
             }
+            if stream != nil { continue }   // a following client has nothing more to ask
             ingest(count)
             process()
             if closed { return }
@@ -120,7 +130,7 @@ final class ControlConnection {
         guard !processing else { return }
         processing = true
         defer { processing = false }
-        while !closed && inFlight == nil {
+        while !closed && inFlight == nil && stream == nil {
             if let newline = findNewline() {
                 let line = Array(input[inputStart..<newline])
                 consumeInput(through: newline)
@@ -203,6 +213,10 @@ final class ControlConnection {
             answer(id: request.id, .failure(ControlError(.internal, "the supervisor is shutting down")))
             return
         }
+        if ControlRequest.streamingOperations.contains(request.op) {
+            openStream(request, handler: handler)
+            return
+        }
         let sequence = server.takeRequestSequence()
         inFlight = sequence
         server.logger.debug("control connection \(id): '\(request.op)' from \(peer)")
@@ -216,6 +230,48 @@ final class ControlConnection {
             self.process()
             self.settle()
         }
+    }
+
+    private func openStream(_ request: ControlRequest, handler: any ControlHandler) {
+        server.logger.debug("control connection \(id): '\(request.op)' (streaming) from \(peer)")
+        let opened = ControlStream(connection: self)
+        let result: JSONValue
+        do {
+            result = try handler.openStream(request, peer: peer, stream: opened)
+        } catch {
+            opened.connection = nil
+            answer(id: request.id, .failure(error))
+            return
+        }
+        var queue = StreamQueue(capacity: server.configuration.maxStreamBacklog)
+        queue.force(output[outputStart...])
+        output = []
+        outputStart = 0
+        streamQueue = queue
+        stream = opened
+        dropInput()
+        answer(id: request.id, .success(result))
+    }
+
+    /// A line for a streaming connection (see `ControlStream.send`).
+    func streamOffer(_ line: [UInt8], sessions: UInt64) {
+        guard !closed, !streamFinishing, let stream else { return }
+        let wasEmpty = pendingOutput == 0
+        streamQueue!.offer(line, sessions: sessions, lossReport: stream.lossReport)
+        // Otherwise the socket is full already and the loop reports it writable later.
+        if wasEmpty {
+            flush()
+            settle()
+        }
+    }
+
+    /// The last line of a stream (see `ControlStream.finish`).
+    func streamFinish(_ line: [UInt8]) {
+        guard !closed, !streamFinishing, stream != nil else { return }
+        streamFinishing = true
+        streamQueue!.force(line)
+        flush()
+        settle()
     }
 
     /// A request the server itself rejects: answered and logged (rate-limited).
@@ -234,6 +290,12 @@ final class ControlConnection {
 
     private func answer(id: JSONValue?, _ outcome: Result<JSONValue, ControlError>) {
         guard !closed else { return }
+        if streamQueue != nil {
+            streamQueue!.force(Array((ControlResponse(id: id, outcome).line + "\n").utf8))
+            lastActivity = MonotonicClock.nanoseconds()
+            flush()
+            return
+        }
         output.append(contentsOf: ControlResponse(id: id, outcome).line.utf8)
         output.append(0x0A)
         lastActivity = MonotonicClock.nanoseconds()
@@ -246,6 +308,10 @@ final class ControlConnection {
     }
 
     private func flush() {
+        if streamQueue != nil {
+            flushStream()
+            return
+        }
         while outputStart < output.count {
             let sent = output.withUnsafeBytes { raw in
                 send(fd, raw.baseAddress! + outputStart, raw.count - outputStart, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
@@ -268,13 +334,36 @@ final class ControlConnection {
         }
     }
 
+    private func flushStream() {
+        while !closed {
+            var failure: Int32 = 0
+            let sent = streamQueue!.send { pending in
+                let count = Glibc.send(fd, pending.baseAddress!, pending.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                if count < 0 { failure = errno }
+                return count
+            }
+            if sent > 0 {
+                if let stream { streamQueue!.resumeIfRoom(lossReport: stream.lossReport) }
+                continue
+            }
+            if failure == EINTR { continue }
+            if failure == 0 || failure == EAGAIN || failure == EWOULDBLOCK { return }
+            close(reason: "\(SystemError("send", errno: failure, context: "control client \(peer)"))")
+            return
+        }
+    }
+
     // MARK: - State
 
     /// Sets the loop's interest to what the connection can use now, and closes it
     /// once the client has finished and everything is answered and sent.
     private func settle() {
         guard !closed else { return }
-        if inputClosed && inFlight == nil && unprocessed == 0 && pendingOutput == 0 {
+        if stream != nil && streamFinishing && pendingOutput == 0 {
+            close(reason: nil)
+            return
+        }
+        if stream == nil && inputClosed && inFlight == nil && unprocessed == 0 && pendingOutput == 0 {
             close(reason: nil)
             return
         }
@@ -306,6 +395,8 @@ final class ControlConnection {
         server.forget(self)
         input = []
         output = []
+        streamQueue = nil
+        stream?.closed()
         if let reason { server.logger.debug("control connection \(id) from \(peer) closed: \(reason)") }
     }
 }

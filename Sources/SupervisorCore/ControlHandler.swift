@@ -11,4 +11,16 @@ import Shared
 public protocol ControlHandler: AnyObject {
     func handle(_ request: ControlRequest, peer: PeerCredentials,
                 respond: @escaping (Result<JSONValue, ControlError>) -> Void)
+
+    /// A streaming request (`ControlRequest.streamingOperations`): returns the result of
+    /// the response line, after which the connection carries what `stream` is given; or
+    /// throws, and the connection answers the error and stays a normal one. Do not use
+    /// `stream` before this returns.
+    func openStream(_ request: ControlRequest, peer: PeerCredentials, stream: ControlStream) throws(ControlError) -> JSONValue
+}
+
+extension ControlHandler {
+    public func openStream(_ request: ControlRequest, peer: PeerCredentials, stream: ControlStream) throws(ControlError) -> JSONValue {
+        throw ControlError(.unknownOp, "unknown operation '\(request.op)'")
+    }
 }

@@ -23,16 +23,20 @@ public struct ControlServerConfiguration: Sendable {
     public var maxLineLength: Int
     /// A client with more unsent response bytes than this is disconnected.
     public var maxPendingOutput: Int
+    /// A streaming connection (`follow`) queues at most this many bytes of event lines;
+    /// beyond, lines are dropped and counted (never a disconnection, never a wait).
+    public var maxStreamBacklog: Int
 
     public init(socketPath: String = ControlServerConfiguration.defaultSocketPath, groupName: String = "root",
                 idleTimeout: Duration = .seconds(60), maxConnections: Int = 256,
-                maxLineLength: Int = 1 << 20, maxPendingOutput: Int = 1 << 20) {
+                maxLineLength: Int = 1 << 20, maxPendingOutput: Int = 1 << 20, maxStreamBacklog: Int = 256 << 10) {
         self.socketPath = socketPath
         self.groupName = groupName
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
         self.maxLineLength = maxLineLength
         self.maxPendingOutput = maxPendingOutput
+        self.maxStreamBacklog = maxStreamBacklog
     }
 
     /// The directory holding the socket ("." for a bare file name).

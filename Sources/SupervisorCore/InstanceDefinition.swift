@@ -10,13 +10,17 @@ public struct InstanceDefinition: Equatable, Sendable {
     /// The stats object, or nil for no stats server.
     public var stats: JSONValue?
     public var enableSessionSync: Bool
+    /// Sessions per second of the worker's own advertisements; nil: `AdvertiseRate.defaultValue`.
+    public var advertiseRate: Int?
 
-    public init(instance: String, netns: String, net: JSONValue, stats: JSONValue?, enableSessionSync: Bool) {
+    public init(instance: String, netns: String, net: JSONValue, stats: JSONValue?, enableSessionSync: Bool,
+                advertiseRate: Int? = nil) {
         self.instance = instance
         self.netns = netns
         self.net = net
         self.stats = stats
         self.enableSessionSync = enableSessionSync
+        self.advertiseRate = advertiseRate
     }
 
     public var key: InstanceKey { InstanceKey(netns: netns, instance: instance) }
@@ -28,6 +32,9 @@ public struct InstanceDefinition: Equatable, Sendable {
             _ = try InstanceName(instance)
         } catch {
             throw ControlError(.invalidName, "instance name '\(instance)': \(error)")
+        }
+        if let advertiseRate, let problem = AdvertiseRate.problem(Int64(advertiseRate), field: "\(source) advertise_rate") {
+            throw ControlError(.invalidValue, problem)
         }
         do {
             _ = try NetSocketConfig.parse(net.serialized(), path: "\(source) net")
@@ -42,7 +49,8 @@ public struct InstanceDefinition: Equatable, Sendable {
 
     var json: JSONValue {
         .object([.init("instance", .string(instance)), .init("netns", .string(netns)), .init("net", net),
-                 .init("stats", stats ?? .null), .init("enable_ss", .bool(enableSessionSync))])
+                 .init("stats", stats ?? .null), .init("enable_ss", .bool(enableSessionSync))]
+                + (advertiseRate.map { [.init("advertise_rate", .integer(Int64($0)))] } ?? []))
     }
 
     init(json: JSONValue, source: String) throws(ControlError) {
@@ -53,13 +61,20 @@ public struct InstanceDefinition: Equatable, Sendable {
             throw ControlError(.invalidConfig, "\(source): instance '\(instance)' lacks the object \"net\"")
         }
         let stats = json["stats"].flatMap { $0.isNull ? nil : $0 }
+        var rate: Int?
+        if let value = json["advertise_rate"], !value.isNull {
+            guard let number = value.integerValue else {
+                throw ControlError(.invalidConfig, "\(source): instance '\(instance)': \"advertise_rate\" must be an integer, found \(value.kindDescription)")
+            }
+            rate = Int(clamping: number)
+        }
         self.init(instance: instance, netns: json["netns"]?.stringValue ?? "", net: net, stats: stats,
-                  enableSessionSync: json["enable_ss"]?.boolValue ?? false)
+                  enableSessionSync: json["enable_ss"]?.boolValue ?? false, advertiseRate: rate)
     }
 
     func workerSpec(netnsPath: String) -> WorkerSpec {
         WorkerSpec(instance: instance, netns: netns, netnsPath: netnsPath, net: net, stats: stats,
-                   enableSessionSync: enableSessionSync)
+                   enableSessionSync: enableSessionSync, advertiseRate: advertiseRate)
     }
 }
 

@@ -26,6 +26,8 @@ final class ManagedInstance {
     var retiring = false
     /// Restart at once when the current worker exits (its definition changed).
     var restartWhenStopped = false
+    /// The current worker was told to send its sessions (someone follows).
+    var feeding = false
 
     /// Callbacks waiting for the worker's first report, or its failure.
     var firstReportWaiters: [(Result<Void, ControlError>) -> Void] = []
@@ -52,7 +54,8 @@ final class ManagedInstance {
             restarts: restarts, lastError: lastError,
             waitingFor: state == .waiting ? report?.waitingFor : nil,
             ssEnabled: report?.ssEnabled, kernelVersion: report?.kernelVersion,
-            multicast: report?.multicast, statsPort: report?.statsPort)
+            multicast: report?.multicast, statsPort: report?.statsPort,
+            advertiseRate: definition.advertiseRate ?? AdvertiseRate.defaultValue)
     }
 
     /// Answers everything still waiting on the worker that just went away.

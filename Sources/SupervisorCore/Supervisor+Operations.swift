@@ -21,7 +21,7 @@ extension Supervisor {
             case "stats": try stats(request, respond)
             case "advertise": try advertise(request, respond)
             default:
-                throw ControlError(.unknownOp, "unknown operation '\(request.op)' (version, add, remove, list, status, stats, advertise)")
+                throw ControlError(.unknownOp, "unknown operation '\(request.op)' (version, add, remove, list, status, stats, advertise, follow)")
             }
         } catch {
             respond(.failure(error))
@@ -36,7 +36,8 @@ extension Supervisor {
         let definition = InstanceDefinition(instance: try request.string("instance"),
                                             netns: try request.optionalString("netns") ?? "",
                                             net: try request.object("net"), stats: try request.optionalObject("stats"),
-                                            enableSessionSync: try request.optionalBool("enable_ss") ?? false)
+                                            enableSessionSync: try request.optionalBool("enable_ss") ?? false,
+                                            advertiseRate: try request.optionalAdvertiseRate("advertise_rate"))
         try definition.validate(source: "request:")
         let namespace = try NamespaceReference(definition.netns)
         let identity = try namespace.identity()
@@ -90,6 +91,7 @@ extension Supervisor {
         managed.retiring = true
         stopWorker(managed)
         instances[managed.key] = nil
+        endFollowers(of: managed.key, reason: "removed")
         try persist()
         logger.notice("removed \(managed.key)")
         respond(.success(.object([.init("instance", .string(managed.definition.instance)),
@@ -170,6 +172,7 @@ extension Supervisor {
     private func advertise(_ request: ControlRequest, _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
         let managed = try lookup(request)
         let wait = try request.optionalBool("wait") ?? true
+        let rate = try request.optionalAdvertiseRate("rate")
         guard managed.control != nil, managed.state == .running else {
             throw ControlError(.notRunning, "\(managed.key) is \(managed.state.rawValue): its worker cannot advertise now")
         }
@@ -186,14 +189,15 @@ extension Supervisor {
                 if wait {
                     respond(.success(.object(identity + [.init("method", .string(done.method)),
                                                          .init("sessions", done.sessions.map { .integer(Int64($0)) } ?? .null),
-                                                         .init("seconds", .real(done.seconds))])))
+                                                         .init("seconds", .real(done.seconds)),
+                                                         .init("rate", done.rate.map { .integer(Int64($0)) } ?? .null)])))
                 }
             case let .failure(error):
                 logger.error("\(managed.key): advertise failed: \(error)")
                 if wait { respond(.failure(error)) }
             }
         }
-        send(.advertiseRequest(id: id), to: managed)
+        send(.advertiseRequest(id: id, rate: rate), to: managed)
         if !wait { respond(.success(.object(identity + [.init("started", .bool(true))]))) }
     }
 

@@ -18,6 +18,7 @@ extension Supervisor {
             managed.retiring = true
             stopWorker(managed)
             instances[key] = nil
+            endFollowers(of: key, reason: "removed")
             stopped += 1
         }
         for definition in wanted {

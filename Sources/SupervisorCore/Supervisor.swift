@@ -23,6 +23,10 @@ public final class Supervisor: ControlHandler {
     /// Every live worker process, including those of removed instances until reaped.
     var children: [pid_t: ManagedInstance] = [:]
     var nextRequestID: Int64 = 1
+    /// The `follow` connections (Supervisor+Follow.swift).
+    var followers = Followers()
+    /// One buffer for every worker's messages (they are read one at a time).
+    private var workerBuffer = [UInt8](repeating: 0, count: 256 * 1024)
     private var stopping = false
     private var onStopped: (() -> Void)?
 
@@ -74,6 +78,8 @@ public final class Supervisor: ControlHandler {
             logger.error("\(managed.key): cannot watch worker \(launched.pid): \(error)")
         }
         send(.configure(managed.definition.workerSpec(netnsPath: managed.namespace.path)), to: managed)
+        managed.feeding = false
+        updateFeed(managed)
         logger.info("\(managed.key): worker \(launched.pid) started (start #\(managed.starts))")
     }
 
@@ -84,10 +90,11 @@ public final class Supervisor: ControlHandler {
     }
 
     private func workerReadable(_ managed: ManagedInstance) {
-        guard let control = managed.control else { return }
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(control, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        // At most 64 messages at a time: a worker feeding sessions to followers must not
+        // keep the loop from the others (the descriptor stays readable, so we come back).
+        for _ in 0..<64 {
+            guard let control = managed.control else { return }
+            let count = workerBuffer.withUnsafeMutableBytes { recv(control, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if count < 0, errno == EINTR { continue }
             if count < 0, errno == EAGAIN { return }
             guard count > 0 else {
@@ -95,7 +102,7 @@ public final class Supervisor: ControlHandler {
                 closeControl(managed)
                 return
             }
-            guard let message = WorkerMessage.decode(Array(buffer[0..<count])) else {
+            guard let message = WorkerMessage.decode(Array(workerBuffer[0..<count])) else {
                 logger.error("\(managed.key): unreadable message from worker \(managed.pid ?? 0)")
                 continue
             }
@@ -121,6 +128,8 @@ public final class Supervisor: ControlHandler {
             managed.pendingStats.removeValue(forKey: id)?(message)
         case let .advertised(id, outcome):
             managed.pendingAdvertise.removeValue(forKey: id)?(outcome)
+        case let .sessions(batch):
+            deliver(batch, from: managed)
         default:
             logger.error("\(managed.key): unexpected message from the worker: \(message.json.serialized())")
         }

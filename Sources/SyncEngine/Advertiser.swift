@@ -72,9 +72,9 @@ public final class Advertiser {
         /// a real joold's default-sized receive buffer (≈ 208 KiB, about 140 F1 datagrams)
         /// never comes close to overflowing, even while it relays live traffic too.
         /// 65,536 sessions (every port of one pool4 address) take ≈ 33 s, well inside
-        /// jooldctl's 120 s advertise timeout. The supervisor's workers take another rate
-        /// from JOOLD_ADVERTISE_RATE in their environment.
-        public static let defaultSessionsPerSecond = 2000
+        /// jooldctl's 120 s advertise timeout. Operators set another rate per instance
+        /// (`jooldctl add --advertise-rate`) or per request (`jooldctl advertise --rate`).
+        public static let defaultSessionsPerSecond = AdvertiseRate.defaultValue
         public static let defaultTick: Duration = .milliseconds(10)
 
         /// Sessions per second (at least 1).
@@ -94,13 +94,6 @@ public final class Advertiser {
             self.tick = tick
             self.maxDatagramsPerTick = max(1, maxDatagramsPerTick)
         }
-
-        /// The settings with the rate from JOOLD_ADVERTISE_RATE (sessions per second),
-        /// when it holds a positive number.
-        public static func fromEnvironment(_ environment: [String: String]) -> Settings {
-            guard let text = environment["JOOLD_ADVERTISE_RATE"], let rate = Int(text), rate > 0 else { return Settings() }
-            return Settings(sessionsPerSecond: rate)
-        }
     }
 
     /// How a finished advertisement went.
@@ -109,6 +102,8 @@ public final class Advertiser {
         public var datagrams: Int
         /// `JNLOP_SESSION_FOREACH` replies read.
         public var pages: Int
+        /// The pace kept, in sessions per second.
+        public var rate: Int
         /// From the start until the last datagram was sent (until the table was read,
         /// when it was empty).
         public var seconds: Double
@@ -152,16 +147,18 @@ public final class Advertiser {
         if succeeded { counters.kernelAdvertisements &+= 1 } else { counters.failedAdvertisements &+= 1 }
     }
 
-    /// Starts advertising; `completion` runs once, on the loop, when the last datagram
-    /// was sent or the advertisement failed (possibly before `start` returns, for an
-    /// empty table). Throws at once when it cannot start.
-    public func start(_ completion: @escaping (Result<Report, AdvertiseError>) -> Void) throws(AdvertiseError) {
+    /// Starts advertising at `rate` sessions per second (nil: the settings' rate);
+    /// `completion` runs once, on the loop, when the last datagram was sent or the
+    /// advertisement failed (possibly before `start` returns, for an empty table).
+    /// Throws at once when it cannot start.
+    public func start(rate: Int? = nil, _ completion: @escaping (Result<Report, AdvertiseError>) -> Void) throws(AdvertiseError) {
         guard run == nil else { throw .busy }
         guard worker.hasNetwork else { throw .noNetwork }
         let format = worker.version.sessionFormat
         guard format != .f2 else { throw .unsupportedFormat(format) }
         let perDatagram = settings.recordsPerDatagram ?? Self.recordsPerDatagram(format)
-        let started = Run(reader: SessionTableReader(worker: worker), format: format, perDatagram: perDatagram,
+        let pace = max(1, rate ?? settings.sessionsPerSecond)
+        let started = Run(reader: SessionTableReader(worker: worker), format: format, perDatagram: perDatagram, rate: pace,
                           start: MonotonicClock.nanoseconds(), completion: completion)
         do {
             started.timer = try loop.scheduleTimer(name: "advertisement", after: settings.tick, repeating: settings.tick) {
@@ -173,7 +170,7 @@ public final class Advertiser {
         run = started
         logger.notice("""
             instance '\(worker.configuration.instance)': advertising the session table to \
-            \(worker.multicastGroup.map { "\($0)" } ?? "the peers") at \(settings.sessionsPerSecond) sessions/s, \
+            \(worker.multicastGroup.map { "\($0)" } ?? "the peers") at \(pace) sessions/s, \
             \(perDatagram) per datagram (\(format))
             """)
         slice()
@@ -190,6 +187,7 @@ public final class Advertiser {
         let reader: SessionTableReader
         let format: SessionFormat
         let perDatagram: Int
+        let rate: Int
         let start: UInt64
         let completion: (Result<Report, AdvertiseError>) -> Void
         var timer: EventLoop.TimerID?
@@ -201,23 +199,24 @@ public final class Advertiser {
         var datagrams = 0
         var lastSent: UInt64?
 
-        init(reader: SessionTableReader, format: SessionFormat, perDatagram: Int, start: UInt64,
+        init(reader: SessionTableReader, format: SessionFormat, perDatagram: Int, rate: Int, start: UInt64,
              completion: @escaping (Result<Report, AdvertiseError>) -> Void) {
             self.reader = reader
             self.format = format
             self.perDatagram = perDatagram
+            self.rate = rate
             self.start = start
             self.completion = completion
         }
     }
 
     /// Sends what the rate allows by now: the first datagram at once, then
-    /// `sessionsPerSecond` on average. Pages are read only when a datagram needs them.
+    /// `run.rate` sessions per second on average. Pages are read only when a datagram needs them.
     private func slice() {
         guard let run else { return }
         let now = MonotonicClock.nanoseconds()
         let elapsed = Double(now &- run.start) / 1e9
-        let allowance = run.perDatagram + Int(min(elapsed * Double(settings.sessionsPerSecond), Double(Int.max / 2)))
+        let allowance = run.perDatagram + Int(min(elapsed * Double(run.rate), Double(Int.max / 2)))
         for _ in 0..<settings.maxDatagramsPerTick {
             if run.outgoing.isEmpty {
                 do {
@@ -292,7 +291,7 @@ public final class Advertiser {
 
     private func report(_ run: Run) -> Report {
         let end = run.lastSent ?? MonotonicClock.nanoseconds()
-        return Report(sessions: run.sessions, datagrams: run.datagrams, pages: run.reader.pagesRead,
+        return Report(sessions: run.sessions, datagrams: run.datagrams, pages: run.reader.pagesRead, rate: run.rate,
                       seconds: Double(end &- run.start) / 1e9)
     }
 

@@ -50,6 +50,17 @@ public final class SyncWorker {
     /// Whether datagrams can go to the peers (a multicast socket is configured).
     public var hasNetwork: Bool { network != nil }
 
+    /// Where a session feed looks: the kernel's packets relayed to the peers, the
+    /// worker's own advertisement datagrams, and the peers' datagrams handed to the
+    /// kernel. Nil (nobody follows) costs the relay one check per packet.
+    public enum TapPoint: Sendable {
+        case fromKernel, advertisement, fromPeer
+    }
+
+    /// Sees each payload of session records at a `TapPoint`; must not block, and must
+    /// copy what it keeps (the bytes may be a receive buffer that is reused).
+    public var sessionTap: ((TapPoint, UnsafeRawBufferPointer) -> Void)?
+
     /// Sends one datagram of session records (not from the kernel: an advertisement)
     /// to the peers, counted in NET_SENT_*. Throws what the socket says (EAGAIN when its
     /// buffer is full), or EDESTADDRREQ without a network side.
@@ -59,6 +70,7 @@ public final class SyncWorker {
         }
         try network.send(datagram)
         counters.countNetworkSent(bytes: datagram.count)
+        if let sessionTap { datagram.withUnsafeBytes { sessionTap(.advertisement, $0) } }
     }
 
     /// Relays what arrived from the kernel while a request waited for its reply
@@ -139,6 +151,7 @@ public final class SyncWorker {
             extra.sendFailures &+= 1
             warn("net-send", "cannot send \(payload.count) bytes to \(network.group): \(error)")
         }
+        sessionTap?(.fromKernel, payload)
         return true
     }
 
@@ -188,6 +201,7 @@ public final class SyncWorker {
     }
 
     private func relayToNetwork(_ payload: [UInt8]) {
+        if let sessionTap { payload.withUnsafeBytes { sessionTap(.fromKernel, $0) } }
         guard let network else {
             printSessions(payload)
             return
@@ -266,6 +280,7 @@ public final class SyncWorker {
             try requests.add(sequence: link.nextSequence(), sessionEntries: payload, into: &addMessage)
             try link.send(addMessage)
             counters.countKernelAdd(bytes: payload.count)
+            sessionTap?(.fromPeer, payload)
         } catch {
             extra.sendFailures &+= 1
             warn("add", "cannot hand \(payload.count) bytes of sessions from \(sender()) to the kernel: \(error)")

@@ -25,6 +25,10 @@ public final class SupervisedWorker {
     private var monitor: InstanceMonitor?
     private var statsServer: StatsServer?
     private var lastReport: WorkerReport?
+    /// The supervisor wants the relayed sessions (someone follows the instance).
+    private var following = false
+    private var feed: SessionFeed?
+    private var feedTimer: EventLoop.TimerID?
 
     public init(controlFD: Int32, environment: [String: String], logger: Logger) {
         control = WorkerControlChannel(fd: controlFD)
@@ -123,7 +127,10 @@ public final class SupervisedWorker {
             try monitor.attach(to: loop)
             monitor.onChange = { [unowned self] health in report(health: health) }
             worker = started
-            advertiser = Advertiser(worker: started, loop: loop, settings: .fromEnvironment(environment), logger: logger)
+            feed = SessionFeed(channel: control, format: started.version.sessionFormat)
+            applyFollowing()
+            let pace = Advertiser.Settings(sessionsPerSecond: spec.advertiseRate ?? AdvertiseRate.defaultValue)
+            advertiser = Advertiser(worker: started, loop: loop, settings: pace, logger: logger)
             self.monitor = monitor
             cancelRetry()
             report(health: monitor.health)
@@ -210,12 +217,31 @@ public final class SupervisedWorker {
             // A worker still waiting has relayed nothing: zeros.
             let counters = (worker?.counters ?? JooldCounters()).namedValues.map { ($0.name, $0.value) }
             let extra = ((worker?.extra ?? ExtraCounters()).namedValues
-                         + (advertiser?.counters ?? AdvertiseCounters()).namedValues).map { ($0.name, $0.value) }
+                         + (advertiser?.counters ?? AdvertiseCounters()).namedValues
+                         + (feed?.namedValues ?? [])).map { ($0.name, $0.value) }
             control.send(.stats(id: id, counters: counters, extra: extra))
-        case let .advertiseRequest(id):
-            advertise(id: id)
+        case let .advertiseRequest(id, rate):
+            advertise(id: id, rate: rate)
+        case let .follow(on):
+            following = on
+            applyFollowing()
         default:
             logger.error("unexpected message from the supervisor: \(message.json.serialized())")
+        }
+    }
+
+    /// Taps the relay while someone follows, and only then (the tap is the hot path's
+    /// one extra check).
+    private func applyFollowing() {
+        guard let worker, let feed else { return }
+        worker.sessionTap = following ? { [unowned feed] point, payload in feed.publish(point, payload) } : nil
+        if following, feedTimer == nil {
+            feedTimer = try? loop.scheduleTimer(name: "feed losses", after: .milliseconds(200), repeating: .milliseconds(200)) {
+                [unowned feed] in feed.reportLost()
+            }
+        } else if !following, let timer = feedTimer {
+            loop.cancelTimer(timer)
+            feedTimer = nil
         }
     }
 
@@ -224,7 +250,7 @@ public final class SupervisedWorker {
     /// (4.1.11 and later), else with the worker's own advertisement (4.1.9, 4.1.10: the
     /// kernel replies success and sends nothing), which runs on the event loop for as
     /// long as the rate needs while the relay goes on, and is answered at its end.
-    private func advertise(id: Int64) {
+    private func advertise(id: Int64, rate: Int?) {
         guard let worker, let advertiser else {
             control.send(.advertised(id: id, .failure(ControlError(.notRunning, "the worker of '\(spec.instance)' is not relaying yet"))))
             return
@@ -242,9 +268,9 @@ public final class SupervisedWorker {
             return
         }
         do {
-            try advertiser.start { [control] result in
+            try advertiser.start(rate: rate) { [control] result in
                 control.send(.advertised(id: id, result
-                    .map { AdvertiseOutcome(method: "worker", sessions: $0.sessions, seconds: $0.seconds) }
+                    .map { AdvertiseOutcome(method: "worker", sessions: $0.sessions, seconds: $0.seconds, rate: $0.rate) }
                     .mapError(Self.controlError)))
             }
         } catch {

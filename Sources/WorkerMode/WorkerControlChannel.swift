@@ -18,6 +18,14 @@ final class WorkerControlChannel {
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Sends without waiting: false when the channel is full (or gone), the message
+    /// then not sent. For what may be dropped (the session feed).
+    func trySend(_ message: WorkerMessage) -> Bool {
+        let bytes = message.encoded
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        return sent == bytes.count
+    }
+
     enum Received {
         case message(WorkerMessage)
         case unreadable

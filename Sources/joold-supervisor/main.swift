@@ -70,6 +70,7 @@ struct SupervisorCommand: ParsableCommand {
                     stopping = true
                     logger.notice("\(signalName(signal)) received: stopping the workers")
                     notifier.notify("STOPPING=1")
+                    supervisor.endAllFollowers()
                     server.close()
                     supervisor.shutdown { loop.stop() }
                 }

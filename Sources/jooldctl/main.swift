@@ -17,20 +17,24 @@ let currentDirectory = getcwd(nil, 0).map { pointer in
     return String(cString: pointer)
 } ?? "."
 
-let result = Jooldctl.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment,
-                          currentDirectory: currentDirectory, helpColumns: nil)
-
-func write(_ text: String, to fd: Int32) {
+/// False when the write failed (EPIPE: nobody reads any more).
+@discardableResult
+func write(_ text: String, to fd: Int32) -> Bool {
     var bytes = Array(text.utf8)[...]
     while !bytes.isEmpty {
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
         if written < 0 {
             if errno == EINTR { continue }
-            return
+            return false
         }
         bytes = bytes.dropFirst(written)
     }
+    return true
 }
+
+let live = LiveOutput(standardOutput: { write($0, to: STDOUT_FILENO) }, standardError: { write($0, to: STDERR_FILENO) })
+let result = Jooldctl.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment,
+                          currentDirectory: currentDirectory, helpColumns: nil, live: live)
 
 write(result.standardOutput, to: STDOUT_FILENO)
 write(result.standardError, to: STDERR_FILENO)

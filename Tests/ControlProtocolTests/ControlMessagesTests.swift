@@ -76,14 +76,21 @@ import Testing
 
     @Test(arguments: [
         WorkerMessage.configure(spec),
+        .configure(WorkerSpec(instance: "a", netns: "", netnsPath: "", net: .object([]), stats: nil, enableSessionSync: false,
+                              advertiseRate: 300)),
         .statsRequest(id: 3),
-        .advertiseRequest(id: 4),
+        .advertiseRequest(id: 4, rate: nil),
+        .advertiseRequest(id: 5, rate: 500),
         .stop,
+        .follow(true),
+        .follow(false),
+        .sessions(SessionBatch(origin: .peer, sessions: [.object([.init("proto", .string("UDP"))])], lost: 3)),
         .status(WorkerReport(state: .waiting, waitingFor: "the jool kernel module is not loaded")),
         .status(WorkerReport(state: .running, ssEnabled: true, kernelVersion: "4.1.9.0", multicast: "[ff08::db8:64:64]:6464", statsPort: 45678)),
         .fatal(error: "no interface named eth9", configuration: true),
         .stats(id: 5, counters: [("KERNEL_SENT_PKTS", 4), ("NET_SENT_BYTES", 560)], extra: [("acks-sent", 9)]),
         .advertised(id: 6, .success(AdvertiseOutcome(method: "kernel", sessions: nil, seconds: 0.25))),
+        .advertised(id: 8, .success(AdvertiseOutcome(method: "worker", sessions: 25, seconds: 0.5, rate: 100))),
         .advertised(id: 7, .failure(ControlError(.kernelError, "The kernel module returned error 22"))),
     ])
     func roundTrips(message: WorkerMessage) {

@@ -111,6 +111,12 @@ import Testing
         (["add", "--net", "net.json"], "missing the instance name"),
         (["add", "sixteen-chars-xx", "--net", "net.json"], "is 16 bytes long; the maximum is 15"),
         (["add", "a", "--instance", "b", "--net", "net.json"], "the instance is given twice"),
+        (["add", "potato", "--net", "net.json", "--advertise-rate", "0"],
+         "--advertise-rate must be a number of sessions per second from 1 to 100000, found 0"),
+        (["add", "potato", "--net", "net.json", "--advertise-rate", "100001"], "--advertise-rate must be a number"),
+        (["add", "potato", "--net", "net.json", "--advertise-rate", "fast"], "--advertise-rate"),
+        (["advertise", "potato", "--rate=-5"], "--rate must be a number of sessions per second from 1 to 100000, found -5"),
+        (["advertise", "potato", "--rate", "1000000"], "--rate must be a number"),
         (["remove"], "missing the instance name"),
         (["advertise"], "missing the instance name"),
         (["status", "--netns", "blue"], "--netns selects the namespace of an instance"),
@@ -225,7 +231,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["add", "remove", "list", "status", "advertise", "stats", "version"])
+    @Test(arguments: ["add", "remove", "list", "status", "advertise", "stats", "follow", "version"])
     func everySubcommandHasHelp(subcommand: String) {
         for arguments in [[subcommand, "--help"], ["help", subcommand]] {
             let result = jooldctl(arguments)

@@ -22,10 +22,10 @@ import Testing
         #expect(result.exitCode == 0)
         #expect(result.standardError == "")
         #expect(result.standardOutput == """
-            INSTANCE  NETNS  STATE        PID   UPTIME  RESTARTS  DETAIL
-            potato    -      running      4242  1h02m   0         -
-            potato    blue   waiting      -     -       2         the jool kernel module is not loaded
-            default   K      backing-off  -     -       5         worker killed by signal 9
+            INSTANCE  NETNS  STATE        PID   UPTIME  RESTARTS  ADV-RATE  DETAIL
+            potato    -      running      4242  1h02m   0         2000      -
+            potato    blue   waiting      -     -       2         2000      the jool kernel module is not loaded
+            default   K      backing-off  -     -       5         2000      worker killed by signal 9
 
             """)
     }
@@ -55,8 +55,8 @@ import Testing
         defer { supervisor.stop() }
 
         #expect(jooldctl(["status", "potato", "--netns", "/proc/1234/ns/net"], supervisor: supervisor).standardOutput == """
-            INSTANCE  NETNS              STATE     PID  UPTIME  RESTARTS  DETAIL
-            potato    /proc/1234/ns/net  starting  77   0s      0         -
+            INSTANCE  NETNS              STATE     PID  UPTIME  RESTARTS  ADV-RATE  DETAIL
+            potato    /proc/1234/ns/net  starting  77   0s      0         2000      -
 
             """)
     }
@@ -73,8 +73,8 @@ import Testing
                               supervisor: supervisor, directory: files.path)
 
         #expect(result.standardOutput == """
-            INSTANCE  NETNS  STATE    PID  UPTIME  RESTARTS  DETAIL
-            potato    blue   waiting  99   1s      0         instance 'potato' does not exist in the namespace
+            INSTANCE  NETNS  STATE    PID  UPTIME  RESTARTS  ADV-RATE  DETAIL
+            potato    blue   waiting  99   1s      0         2000      instance 'potato' does not exist in the namespace
 
             """)
     }
@@ -130,8 +130,8 @@ import Testing
         defer { supervisor.stop() }
 
         #expect(jooldctl(["status", "potato", "--netns", "blue"], supervisor: supervisor).standardOutput == """
-            INSTANCE  NETNS  STATE    PID  UPTIME  RESTARTS  DETAIL
-            potato    blue   running  5    1d01h   0         -
+            INSTANCE  NETNS  STATE    PID  UPTIME  RESTARTS  ADV-RATE  DETAIL
+            potato    blue   running  5    1d01h   0         2000      -
 
             """)
     }

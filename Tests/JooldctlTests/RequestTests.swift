@@ -62,6 +62,22 @@ import Testing
         ])
     }
 
+    @Test func addAdvertiseRate() throws {
+        let supervisor = FakeSupervisor(.result(statusObject("potato")))
+        defer { supervisor.stop() }
+        let files = Scratch()
+        defer { files.cleanup() }
+        files.write("net.json", "{}")
+
+        let result = jooldctl(["add", "potato", "--net", "net.json", "--advertise-rate", "250"],
+                              supervisor: supervisor, directory: files.path)
+
+        #expect(result.exitCode == 0, "\(result)")
+        expectRequest(try supervisor.onlyRequest(), op: "add", [
+            "instance": .string("potato"), "net": .object([]), "enable_ss": .bool(false), "advertise_rate": .integer(250),
+        ])
+    }
+
     @Test func addStatsPortMeansAnyAddress() throws {
         let supervisor = FakeSupervisor(.result(statusObject("potato")))
         defer { supervisor.stop() }
@@ -132,6 +148,7 @@ import Testing
         (["advertise", "default"], ["instance": JSONValue.string("default")]),
         (["advertise", "default", "--netns", "K"], ["instance": .string("default"), "netns": .string("K")]),
         (["advertise", "--instance", "default", "--no-wait"], ["instance": .string("default"), "wait": .bool(false)]),
+        (["advertise", "default", "--rate", "500"], ["instance": .string("default"), "rate": .integer(500)]),
     ])
     func advertise(arguments: [String], fields: [String: JSONValue]) throws {
         let supervisor = FakeSupervisor(.result(.object(["instance": .string("default"), "netns": .string("K"),

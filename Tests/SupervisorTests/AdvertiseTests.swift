@@ -12,49 +12,8 @@ extension SupervisorProcessTests {
     /// a veth pair. On a 4.1.9 kernel (advertise is a no-op there) K's worker reads its
     /// kernel's table and sends it itself; on 4.1.15 the kernel's advertise is used.
     @Suite struct Advertise {
-        /// Two supervisors, K and J, each with instance "default" running; torn down after `body`.
-        private func withNodes(version: JoolVersion, _ body: (_ k: Node, _ j: Node) throws -> Void) throws {
-            let directory = try TestDirectory()
-            defer { directory.remove() }
-            let namespaces = try TestNamespaces(count: 2, veth: true)
-            defer { namespaces.delete() }
-            let kernelK = try SimulatedJool(path: directory.file("kernel-k.sock"), version: version)
-            defer { kernelK.stop() }
-            let kernelJ = try SimulatedJool(path: directory.file("kernel-j.sock"), version: version)
-            defer { kernelJ.stop() }
-            let supervisorK = try SupervisorProcess(directory: directory, kernel: kernelK, socketPath: directory.file("run-k/s.sock"),
-                                                    statePath: directory.file("state-k.json"), tag: "supervisor-k")
-            defer { supervisorK.stop() }
-            let supervisorJ = try SupervisorProcess(directory: directory, kernel: kernelJ, socketPath: directory.file("run-j/s.sock"),
-                                                    statePath: directory.file("state-j.json"), tag: "supervisor-j")
-            defer { supervisorJ.stop() }
-            let k = Node(netns: namespaces[0], kernel: kernelK, supervisor: supervisorK)
-            let j = Node(netns: namespaces[1], kernel: kernelJ, supervisor: supervisorJ)
-            for (node, interface, file) in [(k, namespaces.vethA, "net-k.json"), (j, namespaces.vethB, "net-j.json")] {
-                let net = try directory.write(file, NetFiles.ipv6(interface: interface))
-                let added = try node.ctl("add", "--instance", "default", "--netns", node.netns, "--net", net, "--json")
-                try #require(added.status == 0 && isRunning(try added.json()), "\(added)\n\(k.supervisor.log)\n\(j.supervisor.log)")
-            }
-            do {
-                try body(k, j)
-            } catch {
-                print("--- K ---\n\(supervisorK.log)\n--- J ---\n\(supervisorJ.log)")
-                throw error
-            }
-        }
-
-        struct Node {
-            let netns: String
-            let kernel: SimulatedJool
-            let supervisor: SupervisorProcess
-
-            func ctl(_ arguments: String...) throws -> CommandResult {
-                try runCommand([Binaries.jooldctl] + arguments + ["--socket", supervisor.socketPath], timeout: .seconds(60))
-            }
-        }
-
         @Test func onJool419TheWorkerSendsTheTableItself() throws {
-            try withNodes(version: .v4_1_9) { k, j in
+            try withTwoNodes(version: .v4_1_9) { k, j in
                 let table = advertiseTable(25)
                 k.kernel.setSessions(table)
                 let expected = k.kernel.sessions()
@@ -95,7 +54,7 @@ extension SupervisorProcessTests {
         }
 
         @Test func aLargeTableIsPacedAndASecondAdvertiseIsBusy() throws {
-            try withNodes(version: .v4_1_9) { k, j in
+            try withTwoNodes(version: .v4_1_9) { k, j in
                 k.kernel.setSessions(advertiseTable(4000))
                 let expected = k.kernel.sessions()
                 let started = try k.ctl("advertise", "default", "--netns", k.netns, "--no-wait")
@@ -132,8 +91,47 @@ extension SupervisorProcessTests {
             }
         }
 
+        /// The instance's rate (add --advertise-rate) reaches the worker, a request's
+        /// (advertise --rate) overrides it once; both are checked by the time 100 sessions
+        /// take (the first datagram of 10 goes at once, the other 90 at the rate).
+        @Test func theRateIsAnInstanceSettingThatARequestOverrides() throws {
+            try withTwoNodes(version: .v4_1_9, addOptions: ["--advertise-rate", "200"]) { k, j in
+                k.kernel.setSessions(advertiseTable(100))
+                let slow = try k.ctl("advertise", "default", "--netns", k.netns, "--json")
+                #expect(slow.status == 0, "\(slow)")
+                let paced = try slow.json()
+                #expect(paced["rate"] == .integer(200) && paced["sessions"] == .integer(100), "\(paced.serialized())")
+                let slowSeconds = paced["seconds"]?.doubleValue ?? 0
+                #expect(slowSeconds >= 0.4 && slowSeconds < 2, "90 sessions at 200/s take 0.45 s, not \(slowSeconds)")
+
+                let fast = try k.ctl("advertise", "default", "--netns", k.netns, "--rate", "5000")
+                #expect(fast.status == 0 && fast.stdout.contains("sessions 100") && fast.stdout.hasSuffix(", rate 5000/s\n"), "\(fast)")
+                let fastSeconds = try #require(fast.stdout.split(separator: " ").firstIndex(of: "seconds").map {
+                    Double(fast.stdout.split(separator: " ")[$0 + 1].dropLast()) ?? -1 })
+                #expect(fastSeconds >= 0 && fastSeconds < 0.3, "90 sessions at 5000/s take 0.018 s, not \(fastSeconds)")
+                #expect(j.kernel.wait { $0.adds.count == 20 }, "J's kernel got \(j.kernel.record.adds.count) ADDs")
+
+                // The setting is kept in the state file and shown by list and status.
+                let state = try #require(k.supervisor.directory.read("state-k.json"))
+                #expect(state.contains(#""advertise_rate": 200"#), "\(state)")
+                let status = try k.ctl("status", "default", "--netns", k.netns, "--json").json()
+                #expect(status["advertise_rate"] == .integer(200), "\(status.serialized())")
+                let table = try k.ctl("list").stdout
+                #expect(table.contains("ADV-RATE") && table.contains("  200  "), "\(table)")
+
+                // The supervisor checks what a client other than jooldctl sends.
+                let socket = k.supervisor.socketPath
+                let zero = try RawClient.request(#"{"op": "advertise", "instance": "default", "netns": "\#(k.netns)", "rate": 0}"#, socketPath: socket)
+                #expect(zero.errorCode == "invalid-value" && zero.errorMessage?.contains("field 'rate' must be a number of sessions per second from 1 to 100000") == true, "\(zero)")
+                let text = try RawClient.request(#"{"op": "advertise", "instance": "default", "netns": "\#(k.netns)", "rate": "fast"}"#, socketPath: socket)
+                #expect(text.errorCode == "wrong-type", "\(text)")
+                let add = try RawClient.request(#"{"op": "add", "instance": "other", "net": {}, "advertise_rate": 1000000}"#, socketPath: socket)
+                #expect(add.errorCode == "invalid-value", "\(add)")
+            }
+        }
+
         @Test func onJool4115TheKernelAdvertises() throws {
-            try withNodes(version: .v4_1_15) { k, j in
+            try withTwoNodes(version: .v4_1_15) { k, j in
                 k.kernel.setSessions(advertiseTable(25))
                 let result = try k.ctl("advertise", "default", "--netns", k.netns, "--json")
                 #expect(result.status == 0, "\(result)")

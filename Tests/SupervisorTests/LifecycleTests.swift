@@ -54,9 +54,9 @@ extension SupervisorProcessTests {
                 let table = try s.ctl("list")
                 #expect(table.status == 0 && table.stderr == "")
                 let lines = table.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-                #expect(lines.first == ["INSTANCE", "NETNS", "STATE", "PID", "UPTIME", "RESTARTS", "DETAIL"])
-                #expect(lines.dropFirst().map { [$0[0], $0[1], $0[2], $0[3], $0[5], $0[6]] }
-                        == plan.map { [$0.0, $0.1, "running", String(pids[$0.0]!), "0", "-"] }, "\(table.stdout)")
+                #expect(lines.first == ["INSTANCE", "NETNS", "STATE", "PID", "UPTIME", "RESTARTS", "ADV-RATE", "DETAIL"])
+                #expect(lines.dropFirst().map { [$0[0], $0[1], $0[2], $0[3], $0[5], $0[6], $0[7]] }
+                        == plan.map { [$0.0, $0.1, "running", String(pids[$0.0]!), "0", "2000", "-"] }, "\(table.stdout)")
 
                 let allStatus = try s.ctl("status", "--json")
                 #expect(allStatus.status == 0)

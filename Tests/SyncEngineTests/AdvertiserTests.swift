@@ -198,8 +198,9 @@ import Testing
         #expect(Advertiser.kernelAdvertiseWorks(.v4_1_15))
         #expect(Advertiser.recordsPerDatagram(.f1) * 140 <= SessionDatagram.maxSize)
         #expect(Advertiser.recordsPerDatagram(.f3) * 40 <= SessionDatagram.maxSize)
-        #expect(Advertiser.Settings.fromEnvironment(["JOOLD_ADVERTISE_RATE": "500"]).sessionsPerSecond == 500)
-        #expect(Advertiser.Settings.fromEnvironment(["JOOLD_ADVERTISE_RATE": "fast"]).sessionsPerSecond == 2000)
-        #expect(Advertiser.Settings.fromEnvironment([:]).sessionsPerSecond == 2000)
+        #expect(Advertiser.Settings().sessionsPerSecond == 2000)
+        #expect(AdvertiseRate.problem(0, field: "--rate") == "--rate must be a number of sessions per second from 1 to 100000, found 0")
+        #expect(AdvertiseRate.problem(100_001, field: "x") != nil)
+        #expect(AdvertiseRate.problem(1, field: "x") == nil && AdvertiseRate.problem(100_000, field: "x") == nil)
     }
 }

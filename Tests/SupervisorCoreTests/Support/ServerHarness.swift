@@ -80,6 +80,25 @@ final class TestHandler: ControlHandler {
             recordingRespond(.failure(ControlError(.unknownOp, "unknown operation '\(request.op)'")))
         }
     }
+
+    /// `follow` (a streaming op): `lines` numbered lines of `size` bytes after `ms`,
+    /// then, with `finish`, an end line; `refuse` is an error answer.
+    func openStream(_ request: ControlRequest, peer: PeerCredentials, stream: ControlStream) throws(ControlError) -> JSONValue {
+        if request.body["refuse"]?.boolValue == true { throw ControlError(.noSuchInstance, "no instance 'potato'") }
+        let lines = Int(request.body["lines"]?.integerValue ?? 0)
+        let size = Int(request.body["size"]?.integerValue ?? 100)
+        let finish = request.body["finish"]?.boolValue ?? false
+        events.mutate { $0.append("stream \(lines)") }
+        stream.onClose = { [events] in events.mutate { $0.append("stream closed") } }
+        _ = try? loop.scheduleTimer(name: "test stream", after: .milliseconds(request.body["ms"]?.integerValue ?? 0)) {
+            for index in 0..<lines {
+                let text = #"{"line":\#(index),"pad":""#
+                stream.send(Array((text + String(repeating: "x", count: max(0, size - text.count - 3)) + "\"}\n").utf8))
+            }
+            if finish { stream.finish(Array(#"{"event":"end"}"#.utf8) + [0x0A]) }
+        }
+        return .object([JSONValue.Member("streaming", .bool(true))])
+    }
 }
 
 /// A real ControlServer on a temporary socket, its loop on a thread of its own.

@@ -1,0 +1,105 @@
+import ControlProtocol
+import Foundation
+import Shared
+@testable import SupervisorCore
+import Testing
+
+/// Streaming connections (`follow`): the bounded queue, loss reports, the end.
+@Suite struct StreamTests {
+    private static func report(_ count: UInt64) -> [UInt8] { Array("lost \(count)\n".utf8) }
+
+    /// Polls `condition` for up to 2 s (the server's loop runs on its own thread).
+    private static func eventually(_ condition: () -> Bool) -> Bool {
+        (0..<100).contains { _ in
+            if condition() { return true }
+            usleep(20_000)
+            return false
+        } || condition()
+    }
+
+    @Test func aFullQueueDropsCountsAndReportsOnceHalfIsRead() {
+        var queue = StreamQueue(capacity: 100)
+        let line = [UInt8](repeating: 0x61, count: 30)
+        let accepted = (0..<4).map { _ in queue.offer(line, sessions: 1, lossReport: Self.report) }
+        #expect(accepted == [true, true, true, false], "120 > 100")
+        let small = queue.offer([0x62], sessions: 5, lossReport: Self.report)
+        #expect(!small, "still dropping, even what would fit")
+        #expect(queue.lost == 6 && queue.dropping && queue.pending == 90)
+
+        // 30 bytes read: 60 pending, more than half; still dropping.
+        let first = queue.send { min($0.count, 30) }
+        #expect(first == 30)
+        queue.resumeIfRoom(lossReport: Self.report)
+        #expect(queue.dropping && queue.lost == 6)
+        // Half read: the report goes first, then lines again.
+        let second = queue.send { min($0.count, 10) }
+        let resumed = queue.offer([0x63, 0x0A], sessions: 1, lossReport: Self.report)
+        #expect(second == 10 && resumed)
+        #expect(!queue.dropping && queue.lost == 0)
+        var rest: [UInt8] = []
+        _ = queue.send { rest = Array($0); return $0.count }
+        #expect(rest == line + line.prefix(20) + Array("lost 6\n".utf8) + [0x63, 0x0A])
+        #expect(queue.pending == 0)
+    }
+
+    @Test func forcedBytesIgnoreTheCapacity() {
+        var queue = StreamQueue(capacity: 10)
+        queue.force([UInt8](repeating: 1, count: 50))
+        #expect(queue.pending == 50)
+        let offered = queue.offer([1], sessions: 1, lossReport: Self.report)
+        #expect(!offered)
+    }
+
+    @Test func aStreamOutlivesTheIdleTimeoutAndAHalfCloseThenFinishes() throws {
+        let server = try ServerHarness { $0.idleTimeout = .milliseconds(100) }
+        defer { server.stop() }
+        let client = try TestClient(server.socketPath)
+        let opened = try client.request(#"{"op": "follow", "lines": 3, "ms": 400, "finish": true}"#)
+        #expect(opened.result?["streaming"] == .bool(true), "\(opened)")
+        client.shutdownWrite()
+        // Meanwhile the server answers others.
+        #expect(try TestClient(server.socketPath).request(#"{"op": "echo", "value": 1}"#).result != nil)
+        for index in 0..<3 {
+            #expect(try client.readLine()?.hasPrefix(#"{"line":\#(index),"#) == true)
+        }
+        #expect(try client.readLine() == #"{"event":"end"}"#)
+        #expect(try client.readLine() == nil, "closed after the end line")
+        #expect(Self.eventually { server.events.get().contains("stream closed") })
+    }
+
+    @Test func aClientThatDoesNotReadLosesLinesAndIsToldHowMany() throws {
+        let server = try ServerHarness { $0.maxStreamBacklog = 8192 }
+        defer { server.stop() }
+        let client = try TestClient(server.socketPath)
+        #expect(try client.request(#"{"op": "follow", "lines": 20000, "size": 100}"#).result != nil)
+        usleep(300_000)
+        var lines = 0, lost = 0, reports = 0
+        while lines + lost < 20000, let line = try client.readLine(milliseconds: 3000) {
+            if line.hasPrefix(#"{"line":"#) { lines += 1 }
+            if line.hasPrefix(#"{"event":"lost""#) {
+                reports += 1
+                lost += Int(try JSONValue.parse(line, path: "lost")["count"]?.integerValue ?? 0)
+            }
+        }
+        #expect(lines + lost == 20000 && lost > 0 && reports >= 1, "\(lines) lines, \(lost) lost in \(reports) reports")
+        // The connection is still streaming: nothing closed it.
+        #expect(server.events.get().contains("stream closed") == false)
+    }
+
+    @Test func aRefusedStreamLeavesANormalConnection() throws {
+        let server = try ServerHarness()
+        defer { server.stop() }
+        let client = try TestClient(server.socketPath)
+        #expect(try client.request(#"{"op": "follow", "refuse": true}"#).errorCode == .noSuchInstance)
+        #expect(try client.request(#"{"op": "echo", "value": 2}"#).result?["value"] == .integer(2))
+    }
+
+    @Test func aClientThatLeavesEndsItsStream() throws {
+        let server = try ServerHarness()
+        defer { server.stop() }
+        var client: TestClient? = try TestClient(server.socketPath)
+        #expect(try client?.request(#"{"op": "follow"}"#).result != nil)
+        client = nil
+        #expect(Self.eventually { server.events.get().contains("stream closed") })
+    }
+}
