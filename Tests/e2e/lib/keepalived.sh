@@ -15,7 +15,7 @@
 # soon after J's keepalived is back, K advertises, and J takes the traffic afterwards. A
 # backup sends no VRRP adverts, so an instance J takes back at once is the only way
 # keepalived alone can tell K "J is back" before J takes the addresses. preempt_delay must
-# cover that interval, K's hook and the advertisement (table size / JOOLD_ADVERTISE_RATE).
+# cover that interval, K's hook and the advertisement (table size / the instance's advertise rate).
 
 readonly VRRP_LOG=$STATE/vrrp-events.log       # "EPOCH NODE INSTANCE|GROUP NAME STATE PRIO"
 # FAILBACK_HOOK=tutorial (manual runs only) wires the hook as the tutorial does, on
