@@ -18,5 +18,5 @@ cc -O2 -static -Wall -Werror -o "$root/.build/e2e-tools/udp-flows" "$root/Tests/
 
 exec bash "$here/../vm/run.sh" --timeout 3600 -- \
     env BENCH_DAEMONS="${BENCH_DAEMONS:-stock ours supervisor}" BENCH_RATES="${BENCH_RATES:-200 1000 5000 0}" \
-    BENCH_FLOWS="${BENCH_FLOWS:-2000}" BENCH_ROUNDS="${BENCH_ROUNDS:-3}" JOOLD_BIN_DIR=/project/.build/release \
+    BENCH_FLOWS="${BENCH_FLOWS:-1200}" BENCH_ROUNDS="${BENCH_ROUNDS:-3}" JOOLD_BIN_DIR=/project/.build/release \
     /project/Tests/e2e/bench/guest-completeness.sh
