@@ -16,10 +16,9 @@ source "$here/lib/topology.sh"
 : "${BENCH_DAEMONS:=stock ours supervisor}" "${BENCH_RATES:=200 1000 5000 0}"
 : "${BENCH_FLOWS:=1200}" "${BENCH_ROUNDS:=3}" "${UDP_FLOWS:=/project/.build/e2e-tools/udp-flows}"
 [ -x "$UDP_FLOWS" ] || die "the flow generator is not built ($UDP_FLOWS)"
-words=($BENCH_RATES)
-[ $((${#words[@]} * BENCH_FLOWS)) -le 5000 ] || die "rates x flows must stay under 5000 per round (see fresh_instances)"
 readonly SINK_PORT=5000 FIRST_PORT=2000
 kinds=($BENCH_DAEMONS) rates=($BENCH_RATES)
+[ $((${#rates[@]} * BENCH_FLOWS)) -le 5000 ] || die "rates x flows must stay under 5000 per round (see fresh_instances)"
 
 # Empty tables on J and K, for each daemon kind and round: the 4.1.9 module in this guest
 # stops creating UDP sessions from n6 to n4 (JSTAT_BIB6_NOT_FOUND) after about 5,268 of
