@@ -22,9 +22,9 @@ kinds=($BENCH_DAEMONS) rates=($BENCH_RATES)
 
 # Empty tables on J and K, for each daemon kind and round: the 4.1.9 module in this guest
 # stops creating UDP sessions from n6 to n4 (JSTAT_BIB6_NOT_FOUND) after about 5,268 of
-# them, whatever the pool4 range and max-iterations, so rates x flows must stay below that. pool4 gets every port of 192.0.2.1, not the tutorial's 4535,
-# and no limit on the search for a free port (Jool's default gives up after a number of
-# tries, and every flow of a burst starts its search at the same place).
+# them, whatever the pool4 range and max-iterations, so rates x flows must stay below that.
+# pool4 gets every port of 192.0.2.1, not the tutorial's 4535, and no limit on the search
+# for a free port (every flow of a burst starts its search at the same place).
 fresh_instances() {
     local n
     for n in J K; do
