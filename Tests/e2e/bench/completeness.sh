@@ -17,6 +17,6 @@ cc -O2 -static -Wall -Werror -o "$root/.build/e2e-tools/udp-flows" "$root/Tests/
     { echo "completeness: cannot build udp-flows" >&2; exit 1; }
 
 exec bash "$here/../vm/run.sh" --timeout 3600 -- \
-    env BENCH_DAEMONS="${BENCH_DAEMONS:-stock ours supervisor}" BENCH_RATES="${BENCH_RATES:-200 1000 5000 0}" \
-    BENCH_FLOWS="${BENCH_FLOWS:-1200}" BENCH_ROUNDS="${BENCH_ROUNDS:-3}" JOOLD_BIN_DIR=/project/.build/release \
+    env BENCH_DAEMONS="${BENCH_DAEMONS:-stock ours supervisor}" BENCH_RATES="${BENCH_RATES:-250 500 1000 1500}" \
+    BENCH_FLOWS="${BENCH_FLOWS:-1000}" BENCH_ROUNDS="${BENCH_ROUNDS:-3}" JOOLD_BIN_DIR=/project/.build/release \
     /project/Tests/e2e/bench/guest-completeness.sh
