@@ -67,7 +67,7 @@ daemon_pid() {
 }
 
 # Nanoseconds process $1 has run on a CPU, all threads together.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ n += $1 } END { print n + 0 }'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ n += $1 } END { printf "%.0f\n", n }'; }
 
 # Datagrams K's kernel dropped for want of socket buffer (UDP and UDP6 RcvbufErrors).
 k_receive_buffer_drops() {
