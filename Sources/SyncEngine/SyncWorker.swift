@@ -144,13 +144,7 @@ public final class SyncWorker {
         // ACK first: the kernel holds its next packet until it sees the ACK, and a
         // 4.1.9 kernel loses the sessions that overflow that packet meanwhile.
         sendAck()
-        do {
-            try network.send(payload)
-            counters.countNetworkSent(bytes: payload.count)
-        } catch {
-            extra.sendFailures &+= 1
-            warn("net-send", "cannot send \(payload.count) bytes to \(network.group): \(error)")
-        }
+        send(payload, on: network)
         sessionTap?(.fromKernel, payload)
         return true
     }
@@ -207,13 +201,18 @@ public final class SyncWorker {
             return
         }
         for datagram in datagrams(for: payload) {
-            do {
-                try network.send(datagram)
-                counters.countNetworkSent(bytes: datagram.count)
-            } catch {
-                extra.sendFailures &+= 1
-                warn("net-send", "cannot send \(datagram.count) bytes to \(network.group): \(error)")
-            }
+            datagram.withUnsafeBytes { send($0, on: network) }
+        }
+    }
+
+    /// One datagram to the peers, counted; a failure is counted and logged, not thrown.
+    private func send(_ datagram: UnsafeRawBufferPointer, on network: MulticastSocket) {
+        do {
+            try network.send(datagram)
+            counters.countNetworkSent(bytes: datagram.count)
+        } catch {
+            extra.sendFailures &+= 1
+            warn("net-send", "cannot send \(datagram.count) bytes to \(network.group): \(error)")
         }
     }
 
