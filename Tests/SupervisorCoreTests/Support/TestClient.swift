@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import NetworkTestSupport
 import Shared
 @testable import SyncEngine
 
@@ -111,17 +112,7 @@ final class TestClient: @unchecked Sendable {
 /// Runs a program and collects its output (stdout and stderr together).
 @discardableResult
 func runProgram(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: arguments[0])
-    process.arguments = Array(arguments.dropFirst())
-    process.currentDirectoryURL = URL(fileURLWithPath: "/")
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try Shell.execute(arguments)
 }
 
 extension ControlResponse {
