@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "SupervisorCoreTests", dependencies: ["SupervisorCore", "ControlProtocol", "Shared", "SyncEngine", "NetworkTestSupport"]),
         .testTarget(name: "JooldCommandLineTests", dependencies: ["JooldCommandLine", "SyncEngine", "Shared"]),
         // jooldctl against a fake supervisor (in-process, and the built binary).
-        .testTarget(name: "JooldctlTests", dependencies: ["JooldctlCommands", "ControlProtocol", "Shared"]),
+        .testTarget(name: "JooldctlTests", dependencies: ["JooldctlCommands", "ControlProtocol", "Shared", "NetworkTestSupport"]),
         .testTarget(name: "SupervisorTests", dependencies: ["ControlProtocol", "Shared", "JoolSimulator", "NetworkTestSupport", "SyncEngine"]),
     ]
 )

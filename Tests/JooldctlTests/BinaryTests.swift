@@ -1,4 +1,5 @@
 import Foundation
+import NetworkTestSupport
 import Glibc
 @testable import JooldctlCommands
 import Shared
@@ -13,24 +14,11 @@ import Testing
 
     /// Runs `command` (the binary and its arguments) with `environment` in `directory`.
     static func run(_ command: [String], directory: String = "/", environment: [String: String] = [:]) throws -> JooldctlResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var inherited = ProcessInfo.processInfo.environment
         inherited.removeValue(forKey: Jooldctl.socketEnvironmentVariable)
-        process.environment = inherited.merging(environment) { _, new in new }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
-        let standardError = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return JooldctlResult(exitCode: process.terminationStatus,
-                              standardOutput: String(decoding: standardOutput, as: UTF8.self),
-                              standardError: String(decoding: standardError, as: UTF8.self))
+        let result = try ChildProcess.run(command, environment: inherited.merging(environment) { _, new in new },
+                                          directory: directory)
+        return JooldctlResult(exitCode: result.shellStatus, standardOutput: result.stdout, standardError: result.stderr)
     }
 
     @Test func missingSocketExitsThreeNamingThePath() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NetworkTestSupport
 import Shared
 
 /// The executables built next to this test bundle (`swift build --build-tests` puts the
@@ -43,44 +44,15 @@ struct CommandResult: CustomStringConvertible {
     }
 }
 
-/// Runs a program to its end (at most `timeout`, then SIGKILL), collecting stdout and
-/// stderr separately (read concurrently, so neither pipe can fill up and block it).
+/// Runs a program to its end (at most `timeout`, then SIGKILL) in `/`, collecting stdout
+/// and stderr separately.
 func runCommand(_ command: [String], environment: [String: String]? = nil, timeout: Duration = .seconds(30)) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: command[0])
-    process.arguments = Array(command.dropFirst())
-    process.currentDirectoryURL = URL(fileURLWithPath: "/")
     var inherited = ProcessInfo.processInfo.environment
     inherited.removeValue(forKey: "JOOLDCTL_SOCKET")
     inherited.removeValue(forKey: "NOTIFY_SOCKET")
-    process.environment = inherited.merging(environment ?? [:]) { _, new in new }
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let collected = Locked<Data>(Data())
-    let readerDone = DispatchSemaphore(value: 0)
-    let errorHandle = UncheckedBox(errors.fileHandleForReading)
-    Thread {
-        let data = errorHandle.value.readDataToEndOfFile()
-        collected.mutate { $0 = data }
-        readerDone.signal()
-    }.start()
-    let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
-        if ContinuousClock.now > deadline {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            break
-        }
-        usleep(2000)
-    }
-    readerDone.wait()
-    return CommandResult(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-                         stdout: String(decoding: standardOutput, as: UTF8.self),
-                         stderr: String(decoding: collected.get(), as: UTF8.self))
+    let result = try ChildProcess.run(command, environment: inherited.merging(environment ?? [:]) { _, new in new },
+                                      directory: "/", timeout: timeout)
+    return CommandResult(status: result.status, signalled: result.signalled, stdout: result.stdout, stderr: result.stderr)
 }
 
 /// `jooldctl ARGUMENTS --socket SOCKET`, optionally through a prefix such as setpriv.
