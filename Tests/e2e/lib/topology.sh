@@ -208,14 +208,17 @@ sessions() {
     tail -n +2 <<<"$out" | cut -d, -f1-9,11- | sort
 }
 
-# True when J has sessions for protocol $1 and K has every one of them, identical.
-k_mirrors_j() {
-    local j="$STATE/sessions.J.$1" k="$STATE/sessions.K.$1" missing
-    sessions J "$1" >"$j" && sessions K "$1" >"$k" || return 1
-    [ -s "$j" ] || return 1
-    missing=$(comm -23 "$j" "$k") || return 1
+# mirrors FROM TO PROTOCOL: true when node FROM has sessions for the protocol and node
+# TO has every one of them, identical.
+mirrors() {
+    local from="$STATE/sessions.$1.$3" to="$STATE/sessions.$2.$3" missing
+    sessions "$1" "$3" >"$from" && sessions "$2" "$3" >"$to" || return 1
+    [ -s "$from" ] || return 1
+    missing=$(comm -23 "$from" "$to") || return 1
     [ -z "$missing" ]
 }
+
+k_mirrors_j() { mirrors J K "$1"; }
 
 show_tables() {
     local p

@@ -49,10 +49,4 @@ long_icmp_timeout() { in_ns "$1" jool global update icmp-timeout 20:00; }
 j_is_empty() { [ -z "$(sessions J icmp)$(sessions J udp)$(sessions J tcp)" ]; }
 
 # True when K has sessions for protocol $1 and J has every one of them (state included).
-j_mirrors_k() {
-    local j="$STATE/sessions.J.$1" k="$STATE/sessions.K.$1" missing
-    sessions J "$1" >"$j" && sessions K "$1" >"$k" || return 1
-    [ -s "$k" ] || return 1
-    missing=$(comm -13 "$j" "$k") || return 1
-    [ -z "$missing" ]
-}
+j_mirrors_k() { mirrors K J "$1"; }
