@@ -1,4 +1,4 @@
-import Shared
+import Configuration
 
 /// The protocol version this build speaks.
 public let controlProtocolVersion: Int64 = 1

@@ -1,4 +1,4 @@
-import Shared
+import Configuration
 
 /// One response line: `{"protocol": 1, "id": ..., "ok": true, "result": {...}}` or
 /// `{"protocol": 1, "id": ..., "ok": false, "error": {"code": "...", "message": "..."}}`.

@@ -1,4 +1,4 @@
-import Shared
+import Configuration
 
 /// The lines a `follow` connection receives after its response (docs/control-protocol.md).
 public enum FollowEvent: Equatable, Sendable {

@@ -1,4 +1,4 @@
-import Shared
+import Configuration
 
 /// What an instance's worker is doing, as `list` and `status` report it.
 public enum InstanceState: String, Equatable, Sendable, CaseIterable {

@@ -1,4 +1,5 @@
-import Shared
+import Configuration
+import JoolWire
 
 /// A session as the live feed shows it (`jooldctl follow`, docs/control-protocol.md):
 ///

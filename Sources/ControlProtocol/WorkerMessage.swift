@@ -1,4 +1,4 @@
-import Shared
+import Configuration
 
 /// The small messages between the supervisor and one worker process, one JSON object
 /// per SOCK_SEQPACKET message on their socketpair (so no framing is needed).

@@ -1,5 +1,6 @@
 import Glibc
-import Shared
+import JoolWire
+import Netlink
 
 /// How the simulated kernel answers one Jool request, after the rules of the real
 /// handlers (protocol reference sections 4 and 7).

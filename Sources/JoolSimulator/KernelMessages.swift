@@ -1,4 +1,5 @@
-import Shared
+import JoolWire
+import Netlink
 
 /// The messages the Jool module sends, built as the kernel builds them (section 2.5 and
 /// 6 of the protocol reference): replies copy the request's Jool header, genl cmd 0 and

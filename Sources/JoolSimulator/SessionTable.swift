@@ -1,5 +1,6 @@
 import Glibc
-import Shared
+import JoolWire
+import Netlink
 
 /// What identifies a session in a kernel table: its protocol and its IPv4 pair (the
 /// kernel keeps one session per BIB entry (src4) and remote (dst4)), ordered as

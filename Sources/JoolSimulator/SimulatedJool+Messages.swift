@@ -1,4 +1,4 @@
-import Shared
+import JoolWire
 
 /// The simulated kernel's message bytes, for drivers that play the kernel themselves
 /// at full speed (the benchmark) instead of going through the serving thread.

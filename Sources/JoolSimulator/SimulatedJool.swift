@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
-import Shared
+import JoolWire
+import Netlink
 import Synchronization
 
 /// A stand-in for the Jool kernel module for host tests and benchmarks, where no module

@@ -5,7 +5,7 @@
 /// Why not swift-argument-parser: the legacy positional form gives each positional
 /// a meaning by its rank (the third one is a port, not a file), a file may not be
 /// named both positionally and by flag, `--stats.addr` and `--stats.address` must be
-/// one option, and configuration errors must reach the user exactly as Shared words
+/// one option, and configuration errors must reach the user exactly as the Configuration module words
 /// them. All of that is post-validation the library cannot express, and its
 /// generated help would have to be replaced anyway (both forms, the JSON keys). A
 /// table-driven scanner of a hundred lines keeps every message under our control.

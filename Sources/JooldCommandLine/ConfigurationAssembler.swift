@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Shared
-import SyncEngine
+import Configuration
+import JoolWire
 
 /// Gives the scanned arguments their meaning: chooses the files (positional,
-/// flag or default), reads them with Shared's loaders, applies the flags over
+/// flag or default), reads them with the Configuration module's loaders, applies the flags over
 /// them and resolves the result into a `WorkerConfiguration`.
 ///
 /// Precedence, lowest first: built-in defaults, file values, positional PORT,
@@ -225,7 +225,7 @@ struct ConfigurationAssembler {
         return level
     }
 
-    /// Runs Shared code, passing its errors through unchanged.
+    /// Runs Configuration code, passing its errors through unchanged.
     private func configured<T>(_ body: () throws(ConfigurationError) -> T) throws(JooldCommandLineError) -> T {
         do {
             return try body()

@@ -1,4 +1,4 @@
-import Shared
+import Configuration
 
 extension JooldCommandLine {
     /// `joold --help`: both forms, one line per option (from `OptionTable`), the

@@ -1,8 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+import LinuxRuntime
 #endif
-import Shared
-import SyncEngine
+import Configuration
+import JoolWire
 
 /// The stock `joold` command line, both forms:
 ///
@@ -13,7 +14,7 @@ import SyncEngine
 /// resolved), or help/version text, or a `JooldCommandLineError`.
 public enum JooldCommandLine {
     public static let programName = "joold"
-    public static let version = "0.1.0"
+    public static let version = ProjectVersion.string
     /// The Jool kernel modules this daemon speaks to.
     public static let supportedKernels = "4.1.9 to 4.1.15"
     public static let versionText = """

@@ -1,4 +1,4 @@
-import Shared
+import Configuration
 
 /// Why the command line cannot start a worker. Every case is the user's to fix;
 /// the process should print `message` on standard error and exit with `exitCode`.
@@ -8,7 +8,7 @@ public enum JooldCommandLineError: Error, Equatable, Sendable, CustomStringConve
     case usage(String)
     /// A file named on the command line does not exist.
     case missingFile(MissingFile)
-    /// A file or an option holds a bad value; Shared's error, unchanged.
+    /// A file or an option holds a bad value; the Configuration module's error, unchanged.
     case configuration(ConfigurationError)
 
     public struct MissingFile: Equatable, Sendable {
@@ -31,7 +31,7 @@ public enum JooldCommandLineError: Error, Equatable, Sendable, CustomStringConve
     public var exitCode: Int32 { Self.exitCode }
 
     /// What to print (without the program-name prefix). Configuration errors are
-    /// Shared's description unchanged: "file 'net.json', key \"ttl\": expected ...".
+    /// The Configuration module's description unchanged: "file 'net.json', key \"ttl\": expected ...".
     public var message: String {
         switch self {
         case let .usage(text):
@@ -48,7 +48,7 @@ public enum JooldCommandLineError: Error, Equatable, Sendable, CustomStringConve
 
     public var description: String { message }
 
-    /// The Shared error, when the problem is in a value.
+    /// The Configuration error, when the problem is in a value.
     public var configurationError: ConfigurationError? {
         if case let .configuration(error) = self { return error }
         return nil

@@ -1,4 +1,4 @@
-import Shared
+import Configuration
 
 /// The options `joold` accepts, in the order the help text lists them.
 ///

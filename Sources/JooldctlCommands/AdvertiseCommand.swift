@@ -1,5 +1,5 @@
 import ArgumentParser
-import Shared
+import Configuration
 
 struct AdvertiseCommand: ControlCommand {
     static let configuration = CommandConfiguration(

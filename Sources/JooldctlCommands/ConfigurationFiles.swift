@@ -1,8 +1,8 @@
+import Configuration
 import Glibc
-import Shared
 
 /// Reads the `net` and `stats` files of `jooldctl add` on the client side (relative paths
-/// are relative to jooldctl's current directory) and checks them with Shared's parsers,
+/// are relative to jooldctl's current directory) and checks them with the Configuration module's parsers,
 /// so that a mistake is reported with the file and key before the supervisor is contacted.
 public enum ConfigurationFiles {
     /// The largest file read (the whole request must stay under 1 MiB).

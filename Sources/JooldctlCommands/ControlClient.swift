@@ -1,6 +1,5 @@
 import ControlProtocol
 import Glibc
-import Shared
 
 /// One request/response exchange with the supervisor over its Unix stream socket:
 /// connect, send one line, read one line, all within `timeout` seconds.

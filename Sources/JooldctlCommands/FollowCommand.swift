@@ -1,8 +1,8 @@
 import ArgumentParser
-import CShim
+import Configuration
 import ControlProtocol
+import CShim
 import Glibc
-import Shared
 
 struct FollowCommand: ControlCommand {
     static let configuration = CommandConfiguration(

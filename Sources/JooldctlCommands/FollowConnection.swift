@@ -1,6 +1,5 @@
 import ControlProtocol
 import Glibc
-import Shared
 
 /// jooldctl's end of a `follow` stream: the request and its response within the
 /// timeout, then event lines for as long as they come (no timeout), read in chunks.

@@ -1,6 +1,6 @@
 import ControlProtocol
 import Glibc
-import Shared
+import JoolWire
 
 /// `jooldctl follow`'s text: one line per session on stdout, the rest for stderr.
 public enum FollowFormatting {

@@ -1,5 +1,5 @@
+import Configuration
 import ControlProtocol
-import Shared
 
 /// Text for people: tables, durations, stats lines.
 public enum Formatting {

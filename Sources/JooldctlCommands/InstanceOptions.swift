@@ -1,5 +1,6 @@
 import ArgumentParser
-import Shared
+import Configuration
+import JoolWire
 
 /// `--instance NAME` and `--netns NS`, the options `RequiredInstance` and
 /// `OptionalInstance` share (each adds its own `NAME` argument).

@@ -1,6 +1,7 @@
 import ArgumentParser
+import Configuration
 import ControlProtocol
-import Shared
+import LinuxRuntime
 
 /// What one jooldctl run produced.
 public struct JooldctlResult: Equatable, Sendable {
@@ -17,8 +18,8 @@ public struct JooldctlResult: Equatable, Sendable {
 
 /// The jooldctl command line, runnable in-process (the executable is a thin wrapper).
 public enum Jooldctl {
-    public static let version = "0.1.0"
-    public static let defaultSocketPath = "/run/joold/supervisor.sock"
+    public static let version = ProjectVersion.string
+    public static let defaultSocketPath = ControlSocket.defaultPath
     public static let socketEnvironmentVariable = "JOOLDCTL_SOCKET"
     /// Seconds to wait for an answer, unless --timeout says otherwise.
     public static let defaultTimeout = 10.0

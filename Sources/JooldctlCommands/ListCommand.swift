@@ -1,5 +1,4 @@
 import ArgumentParser
-import Shared
 
 struct ListCommand: ControlCommand {
     static let configuration = CommandConfiguration(

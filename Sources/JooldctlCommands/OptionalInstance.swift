@@ -1,5 +1,5 @@
 import ArgumentParser
-import Shared
+import Configuration
 
 /// An instance, optional: `NAME` or `--instance NAME`, and `--netns NS` (only with a
 /// name); omitted, the subcommand acts on every instance.

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Shared
 
 struct RemoveCommand: ControlCommand {
     static let configuration = CommandConfiguration(

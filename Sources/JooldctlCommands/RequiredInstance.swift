@@ -1,5 +1,5 @@
 import ArgumentParser
-import Shared
+import Configuration
 
 /// An instance, required: `NAME` or `--instance NAME`, and `--netns NS`.
 ///

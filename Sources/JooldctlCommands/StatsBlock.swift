@@ -1,4 +1,4 @@
-import Shared
+import Configuration
 
 /// One instance of a `stats` result.
 struct StatsBlock {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Shared
 
 struct StatsCommand: ControlCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Shared
 
 struct StatusCommand: ControlCommand {
     static let configuration = CommandConfiguration(

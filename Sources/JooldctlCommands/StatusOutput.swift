@@ -1,5 +1,5 @@
+import Configuration
 import ControlProtocol
-import Shared
 
 /// The table of `list` and `status`, or the result as JSON.
 func printStatus(_ result: JSONValue, options: GlobalOptions, context: CommandContext) throws(JooldctlFailure) {

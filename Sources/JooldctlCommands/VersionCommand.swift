@@ -1,6 +1,6 @@
 import ArgumentParser
+import Configuration
 import ControlProtocol
-import Shared
 
 struct VersionCommand: ControlCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Configuration
 import ControlProtocol
+import LinuxRuntime
 import Logging
-import Shared
-import SyncEngine
 
 /// One accepted, authorized client: its input framing, the one request it may have
 /// in flight, and its buffered output.

@@ -1,5 +1,5 @@
+import Configuration
 import ControlProtocol
-import Shared
 
 /// The supervisor logic behind the control socket.
 ///

@@ -1,11 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CShim
 import ControlProtocol
+import CShim
+import LinuxRuntime
 import Logging
-import Shared
-import SyncEngine
 
 /// The supervisor's end of the control socket (docs/control-protocol.md): the Unix
 /// stream socket and its directory, access control, framing and limits. What the

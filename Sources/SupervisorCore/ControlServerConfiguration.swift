@@ -1,11 +1,12 @@
 #if canImport(Glibc)
+import ControlProtocol
 import Glibc
 #endif
-import SyncEngine
+import LinuxRuntime
 
 /// Where the control socket lives and the limits of docs/control-protocol.md.
 public struct ControlServerConfiguration: Sendable {
-    public static let defaultSocketPath = "/run/joold/supervisor.sock"
+    public static let defaultSocketPath = ControlSocket.defaultPath
     /// Mode of the socket's directory (owner root, group the control group).
     public static let directoryMode: mode_t = 0o750
     /// Mode of the socket file (owner root, group the control group).

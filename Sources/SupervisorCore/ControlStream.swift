@@ -1,5 +1,5 @@
+import Configuration
 import ControlProtocol
-import Shared
 
 /// The handler's end of a streaming request (`follow`): after the response line, the
 /// connection carries the lines given to `send` until the client goes away or `finish`.

@@ -1,5 +1,6 @@
+import Configuration
 import ControlProtocol
-import Shared
+import JoolWire
 
 /// What the operator asked for one instance: everything the state file keeps.
 public struct InstanceDefinition: Equatable, Sendable {

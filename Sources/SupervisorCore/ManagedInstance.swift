@@ -1,7 +1,7 @@
+import Configuration
 import ControlProtocol
 import Glibc
-import Shared
-import SyncEngine
+import LinuxRuntime
 
 /// One instance under supervision: what the operator asked for, its current worker
 /// process, and its history (restarts, last error).

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CShim
-import SyncEngine
+import LinuxRuntime
 
 /// Who is on the other end of a control connection, as the kernel recorded it when
 /// the client called connect(): SO_PEERCRED and SO_PEERGROUPS.

@@ -1,6 +1,6 @@
+import Configuration
 import ControlProtocol
 import Glibc
-import Shared
 
 /// The set of instances, kept across supervisor restarts in a JSON file people can
 /// read and edit:

@@ -1,6 +1,6 @@
+import Configuration
 import ControlProtocol
 import Glibc
-import Shared
 
 /// `follow` (docs/control-protocol.md): the sessions the workers relay, streamed to any
 /// number of clients. A worker sends them only while its instance has followers; each

@@ -1,7 +1,6 @@
+import Configuration
 import ControlProtocol
 import Glibc
-import Shared
-import SyncEngine
 
 /// The control operations (docs/control-protocol.md).
 extension Supervisor {

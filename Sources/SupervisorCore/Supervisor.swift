@@ -1,15 +1,14 @@
 import ControlProtocol
 import Glibc
+import LinuxRuntime
 import Logging
-import Shared
-import SyncEngine
 
 /// joold-supervisor's logic: one worker process per (namespace, instance), started,
 /// watched and restarted with backoff; the set of instances persisted in the state
 /// file; control requests answered (Supervisor+Operations.swift). Runs on one event
 /// loop and never switches namespaces itself: each worker enters its own.
 public final class Supervisor: ControlHandler {
-    public static let version = "0.1.0"
+    public static let version = ProjectVersion.string
     /// How long `add` waits for the new worker's first report (a worker starts in
     /// milliseconds on real hardware, in seconds under emulation).
     public static let firstReportTimeout: Duration = .seconds(10)

@@ -1,5 +1,5 @@
 import Glibc
-import SyncEngine
+import LinuxRuntime
 
 /// Starts worker processes: `joold-worker --control-fd 3`, with its end of a
 /// SOCK_SEQPACKET socketpair as descriptor 3, the default signal mask and

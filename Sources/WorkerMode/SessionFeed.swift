@@ -1,6 +1,6 @@
 import ControlProtocol
-import Shared
-import SyncEngine
+import JoolWire
+import Relay
 
 /// The worker's side of `jooldctl follow`: while the supervisor asks for it, each
 /// payload the relay taps is decoded and sent to the supervisor as one `sessions`

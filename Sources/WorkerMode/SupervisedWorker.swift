@@ -1,9 +1,11 @@
-import CShim
+import Configuration
 import ControlProtocol
+import CShim
 import Glibc
+import JoolWire
+import LinuxRuntime
 import Logging
-import Shared
-import SyncEngine
+import Relay
 
 /// A worker process started by joold-supervisor: it receives its configuration over its
 /// socketpair, enters its network namespace before it opens any socket (and never

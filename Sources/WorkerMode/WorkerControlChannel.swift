@@ -1,6 +1,5 @@
 import ControlProtocol
 import Glibc
-import SyncEngine
 
 /// The worker's end of its socketpair with the supervisor (SOCK_SEQPACKET: one message
 /// per send, so a message is never split or merged).

@@ -1,6 +1,6 @@
+import Configuration
 import Glibc
-import Shared
-import SyncEngine
+import LinuxRuntime
 
 /// A blocking client of the supervisor's control socket: one JSON request per line,
 /// one response line back. Kept open across requests (what a busy jooldctl user costs).

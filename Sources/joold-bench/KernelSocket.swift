@@ -1,5 +1,5 @@
 import Glibc
-import SyncEngine
+import LinuxRuntime
 
 /// The Unix SOCK_SEQPACKET socket a worker connects to when JOOLD_TEST_KERNEL_SOCKET
 /// names it: the benchmark plays the kernel on the accepted connection.

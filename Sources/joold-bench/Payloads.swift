@@ -1,6 +1,6 @@
 import CBenchDriver
 import JoolSimulator
-import Shared
+import JoolWire
 
 /// The bytes one relay run sends, built once before the clock starts: a session
 /// packet as the kernel multicasts it, a datagram as a peer sends it, and what the

@@ -1,6 +1,6 @@
 import CBenchDriver
 import Glibc
-import Shared
+import JoolWire
 
 /// One measured run of the relay.
 struct RelayMeasurement {

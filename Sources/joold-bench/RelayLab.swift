@@ -1,6 +1,6 @@
 import Glibc
+import LinuxRuntime
 import NetworkTestSupport
-import SyncEngine
 
 /// Where the relay runs: NetworkLab's two namespaces joined by a veth pair. The relay
 /// (joold or the floor) lives in A; the driver's UDP sockets live in B: one joined to

@@ -2,8 +2,8 @@ import CBenchDriver
 import Foundation
 import Glibc
 import JoolSimulator
-import Shared
-import SyncEngine
+import JoolWire
+import LinuxRuntime
 
 /// What the driver plays the kernel for: a real `joold` process (which first talks to
 /// a SimulatedJool through the driver: family lookup, instance checks, and its

@@ -1,8 +1,8 @@
+import Configuration
 import Glibc
 import JoolSimulator
+import LinuxRuntime
 import NetworkTestSupport
-import Shared
-import SyncEngine
 
 /// Part 2: one real `joold-supervisor` with `instances` workers, one per network
 /// namespace, all talking to one SimulatedJool (the workers find it through the

@@ -1,4 +1,3 @@
-import Shared
 
 /// The tables joold-bench prints (markdown, as docs/benchmarks.md shows them).
 enum Table {

@@ -1,9 +1,9 @@
 import ArgumentParser
 import ControlProtocol
 import Glibc
+import LinuxRuntime
 import Logging
 import SupervisorCore
-import SyncEngine
 
 /// joold-supervisor: one sync worker per Jool instance and network namespace,
 /// controlled with jooldctl over a Unix socket.

@@ -1,6 +1,6 @@
 import Glibc
+import LinuxRuntime
 import Logging
-import SyncEngine
 import WorkerMode
 
 /// A sync worker as joold-supervisor starts it: `joold-worker --control-fd FD`.

@@ -1,7 +1,8 @@
 import Glibc
 import JooldCommandLine
+import LinuxRuntime
 import Logging
-import SyncEngine
+import Relay
 
 /// The drop-in joold: the stock command line (both forms) in front of one sync worker.
 let outcome = JooldCommandLine.evaluate(arguments: Array(CommandLine.arguments.dropFirst()),

@@ -1,5 +1,5 @@
+import Configuration
 import ControlProtocol
-import Shared
 import Testing
 
 @Suite struct ControlRequestTests {

@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 import JoolSimulator
+import JoolWire
+import Netlink
 import NetworkTestSupport
-import Shared
 import Testing
 
 /// One real joold process against a simulated Jool kernel: start-up checks, ss-enabled,

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import JoolSimulator
-import Shared
+import JoolWire
 import Testing
 
 /// Two real joold processes in two namespaces, each with a simulated Jool kernel:

@@ -1,7 +1,6 @@
-import Testing
+import Configuration
 @testable import JooldCommandLine
-import Shared
-import SyncEngine
+import Testing
 
 @Suite struct MissingFileTests {
     @Test func explicitlyNamedFilesMustExist() throws {

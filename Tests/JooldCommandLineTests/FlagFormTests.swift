@@ -1,7 +1,6 @@
-import Testing
+import Configuration
 @testable import JooldCommandLine
-import Shared
-import SyncEngine
+import Testing
 
 /// `joold --mod=FILE --instance=STR --net=FILE --net.* --stats=FILE --stats.*` (seed 004).
 @Suite struct FlagFormTests {

@@ -1,6 +1,6 @@
-import Testing
+import Configuration
 @testable import JooldCommandLine
-import Shared
+import Testing
 
 @Suite struct HelpVersionTests {
     func help(_ arguments: [String]) throws -> String? {

@@ -1,7 +1,6 @@
-import Testing
+import Configuration
 @testable import JooldCommandLine
-import Shared
-import SyncEngine
+import Testing
 
 /// `joold [NETSOCKET] [MODSOCKET] [PORT]` (4.1.15 man page).
 @Suite struct PositionalFormTests {

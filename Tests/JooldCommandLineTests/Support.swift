@@ -1,8 +1,8 @@
+import Configuration
 import Glibc
-import Testing
 @testable import JooldCommandLine
-import Shared
-import SyncEngine
+import JoolWire
+import Testing
 
 /// A temporary directory standing for the daemon's current directory; files are
 /// written into it and everything is removed by `cleanup`.

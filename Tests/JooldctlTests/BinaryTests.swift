@@ -1,8 +1,7 @@
 import Foundation
-import NetworkTestSupport
 import Glibc
 @testable import JooldctlCommands
-import Shared
+import NetworkTestSupport
 import Testing
 
 /// The built `jooldctl` executable (next to the test bundle).

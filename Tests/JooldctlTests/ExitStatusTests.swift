@@ -1,7 +1,6 @@
 import ControlProtocol
 import Glibc
 @testable import JooldctlCommands
-import Shared
 import Testing
 
 /// 0 success, 1 refused, 2 usage or configuration file, 3 unreachable, 4 unreadable answer.

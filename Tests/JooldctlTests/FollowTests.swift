@@ -1,7 +1,8 @@
+import Configuration
 import ControlProtocol
 import Foundation
 @testable import JooldctlCommands
-import Shared
+import JoolWire
 import Testing
 
 /// `jooldctl follow`: the text of each event, and the request.

@@ -1,6 +1,6 @@
+import Configuration
 import ControlProtocol
 @testable import JooldctlCommands
-import Shared
 import Testing
 
 /// What people and scripts see: tables, --json, messages.

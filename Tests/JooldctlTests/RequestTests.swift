@@ -1,6 +1,6 @@
+import Configuration
 import ControlProtocol
 @testable import JooldctlCommands
-import Shared
 import Testing
 
 /// The request line each subcommand sends: exact fields.

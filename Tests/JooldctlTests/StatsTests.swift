@@ -1,6 +1,6 @@
+import Configuration
 import ControlProtocol
 @testable import JooldctlCommands
-import Shared
 import Testing
 
 /// `jooldctl stats`: the stock stats server's six lines first, then ours.

@@ -1,8 +1,8 @@
+import Configuration
 import ControlProtocol
 import Foundation
 import Glibc
 @testable import JooldctlCommands
-import Shared
 import Testing
 
 /// A temporary directory (short path, for Unix socket names) removed by `cleanup`.

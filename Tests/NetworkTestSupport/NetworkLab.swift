@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import SyncEngine
+import LinuxRuntime
 
 /// Two fresh network namespaces joined by a veth pair, with IPv6 DAD off so
 /// addresses are usable at once:

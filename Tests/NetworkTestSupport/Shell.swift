@@ -9,7 +9,7 @@ public enum Shell {
         public let output: String
         public var description: String {
             "`\(command.joined(separator: " "))` exited with \(status): \(output)"
-            + " (the SyncEngine namespace tests need root, iproute2 and network namespaces)"
+            + " (the namespace tests need root, iproute2 and network namespaces)"
         }
     }
 

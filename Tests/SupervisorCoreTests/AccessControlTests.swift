@@ -1,10 +1,8 @@
 import ControlProtocol
 import Foundation
 import NetworkTestSupport
-import Shared
 import SupervisorCore
 import Testing
-@testable import SyncEngine
 
 /// Who may use the socket: root, members of the control group, nobody else. Real
 /// users and groups are created for the test (and deleted afterwards); their client

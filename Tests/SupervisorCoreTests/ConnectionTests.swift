@@ -1,9 +1,8 @@
 import ControlProtocol
 import Foundation
-import Shared
+@testable import LinuxRuntime
 import SupervisorCore
 import Testing
-@testable import SyncEngine
 
 /// Many clients, limits, clients that vanish or stop reading, idle connections.
 @Suite struct ConnectionTests {

@@ -1,6 +1,6 @@
 import Foundation
+@testable import LinuxRuntime
 import Testing
-@testable import SyncEngine
 
 /// The EventLoop additions the control server needs: write interest and paused reads.
 @Suite struct EventLoopInterestTests {

@@ -1,9 +1,9 @@
+import Configuration
 import ControlProtocol
 import Foundation
-import Shared
+@testable import LinuxRuntime
 import SupervisorCore
 import Testing
-@testable import SyncEngine
 
 /// Requests and responses on one connection: ids, order, malformed input, long lines.
 @Suite struct FramingTests {

@@ -1,9 +1,7 @@
 import ControlProtocol
 import Foundation
-import Shared
 import SupervisorCore
 import Testing
-@testable import SyncEngine
 
 /// Starting up: the group, the directory, stale and live sockets.
 @Suite struct SocketFileTests {

@@ -1,6 +1,6 @@
+import Configuration
 import ControlProtocol
 import Foundation
-import Shared
 @testable import SupervisorCore
 import Testing
 

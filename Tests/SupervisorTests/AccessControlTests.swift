@@ -1,8 +1,7 @@
 import Foundation
-import NetworkTestSupport
 import Glibc
 import JoolSimulator
-import Shared
+import NetworkTestSupport
 import Testing
 
 extension SupervisorProcessTests {

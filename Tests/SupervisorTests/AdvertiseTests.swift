@@ -1,9 +1,8 @@
 import Foundation
 import Glibc
 import JoolSimulator
+import JoolWire
 import NetworkTestSupport
-import Shared
-import SyncEngine
 import Testing
 
 extension SupervisorProcessTests {

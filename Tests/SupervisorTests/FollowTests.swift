@@ -1,7 +1,7 @@
+import Configuration
 import Foundation
 import Glibc
 import JoolSimulator
-import Shared
 import Testing
 
 extension SupervisorProcessTests {

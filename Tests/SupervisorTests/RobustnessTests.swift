@@ -1,7 +1,6 @@
 import Foundation
 import Glibc
 import JoolSimulator
-import Shared
 import Testing
 
 extension SupervisorProcessTests {

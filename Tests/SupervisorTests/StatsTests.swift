@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
 import JoolSimulator
+import JoolWire
+import LinuxRuntime
 import NetworkTestSupport
-import Shared
-import SyncEngine
 import Testing
 
 extension SupervisorProcessTests {

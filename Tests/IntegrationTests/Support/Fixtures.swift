@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import JoolWire
 
 /// Sessions in the kernel's own formats, for the simulated kernel to multicast.
 enum Fixtures {

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
+import LinuxRuntime
 import NetworkTestSupport
-import SyncEngine
 
 /// Raw sockets inside a lab namespace, for what the tests send and ask themselves.
 enum LabSocket {

@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
 import JoolSimulator
+import JoolWire
 import NetworkTestSupport
-import Shared
 
 /// Two sync nodes A and B in two namespaces joined by a veth pair, each a real `joold`
 /// with its own simulated Jool kernel, exchanging sessions over IPv6 or IPv4 multicast.

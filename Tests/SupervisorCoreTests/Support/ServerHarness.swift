@@ -1,10 +1,10 @@
+import Configuration
 import ControlProtocol
 import Foundation
-import NetworkTestSupport
+@testable import LinuxRuntime
 import Logging
-import Shared
+import NetworkTestSupport
 import SupervisorCore
-@testable import SyncEngine
 
 /// A value shared between the loop thread and the test.
 final class Locked<Value>: @unchecked Sendable {

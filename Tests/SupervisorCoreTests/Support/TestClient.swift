@@ -1,8 +1,8 @@
+import Configuration
 import ControlProtocol
 import Foundation
+@testable import LinuxRuntime
 import NetworkTestSupport
-import Shared
-@testable import SyncEngine
 
 /// A blocking Unix stream client with poll-based timeouts.
 final class TestClient: @unchecked Sendable {

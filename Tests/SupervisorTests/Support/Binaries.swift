@@ -1,7 +1,7 @@
+import Configuration
 import Foundation
 import Glibc
 import NetworkTestSupport
-import Shared
 
 /// The executables built next to this test bundle (`swift build --build-tests` puts the
 /// products and the test bundle in the same directory).

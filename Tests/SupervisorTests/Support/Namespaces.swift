@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
+import LinuxRuntime
 import NetworkTestSupport
-import SyncEngine
 
 /// Network namespaces for one test, named like NetworkLab's ("sejt" + test process id +
 /// random part), so that NetworkLab also removes those of crashed runs. Optionally a

@@ -1,7 +1,7 @@
+import Configuration
 import ControlProtocol
 import Foundation
 import Glibc
-import Shared
 
 /// A blocking client of the control socket that sends whatever bytes a test wants
 /// (jooldctl only sends what it considers valid) and reads response lines with a

@@ -1,7 +1,7 @@
+import Configuration
 import Foundation
 import Glibc
 import JoolSimulator
-import Shared
 
 /// Everything one test runs against: a test directory, namespaces, a simulated Jool
 /// kernel and a real supervisor. `Scenario.with` tears it all down in the right

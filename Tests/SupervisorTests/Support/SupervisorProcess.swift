@@ -1,7 +1,6 @@
 import Foundation
 import Glibc
 import JoolSimulator
-import Shared
 
 /// A real `joold-supervisor` process (as built next to the test bundle) with its socket
 /// and state file in a test directory. Its workers reach `kernel` (a SimulatedJool)

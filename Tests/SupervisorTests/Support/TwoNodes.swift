@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import JoolSimulator
-import Shared
+import JoolWire
 import Testing
 
 /// Two supervisors, K and J, each with instance "default" running; torn down after `body`.

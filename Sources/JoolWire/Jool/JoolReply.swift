@@ -1,0 +1,44 @@
+import Netlink
+/// Replies to our requests. The specific decoders (`InstanceStatus`, `GlobalsSnapshot`)
+/// accept the raw netlink message (an `NLMSG_ERROR` then becomes `.kernel`) or a
+/// `JoolMessage` already parsed with `parse`.
+public enum JoolReply {
+    /// Parses a reply, turning `NLMSG_ERROR` and Jool error replies into `.kernel`.
+    public static func parse(_ message: NetlinkMessage) throws(JoolReplyError) -> JoolMessage {
+        if message.isError {
+            let report: NetlinkErrorReport
+            do { report = try message.errorReport() } catch { throw .malformed(error) }
+            if let error = report.kernelError { throw .kernel(error) }
+            throw .malformed(.unexpectedMessageType(message.type, expected: "a Jool reply, got a netlink acknowledgement"))
+        }
+        let reply: JoolMessage
+        do {
+            reply = try JoolMessage(message)
+        } catch {
+            switch error {
+            case let .netlink(error): throw .malformed(error)
+            case let .header(error): throw .badHeader(error)
+            }
+        }
+        try reply.requireSuccess()
+        return reply
+    }
+}
+
+/// What a reply decoder reports when it cannot return the value asked for.
+public enum JoolReplyError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The bytes were not what the protocol says.
+    case malformed(NetlinkParseError)
+    /// The Jool header was not one we can read.
+    case badHeader(JoolHeaderError)
+    /// The kernel answered with an error.
+    case kernel(KernelError)
+
+    public var description: String {
+        switch self {
+        case let .malformed(error): return "malformed reply from the kernel: \(error)"
+        case let .badHeader(error): return "malformed reply from the kernel: \(error)"
+        case let .kernel(error): return error.description
+        }
+    }
+}

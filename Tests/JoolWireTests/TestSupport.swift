@@ -1,0 +1,51 @@
+import Glibc
+@testable import JoolWire
+@testable import Netlink
+
+/// "30 00 1d 01" → bytes. Whitespace is ignored.
+func hexBytes(_ text: String) -> [UInt8] {
+    let digits = text.filter { !$0.isWhitespace }
+    var bytes: [UInt8] = []
+    var index = digits.startIndex
+    while index < digits.endIndex {
+        let next = digits.index(index, offsetBy: 2)
+        bytes.append(UInt8(digits[index..<next], radix: 16)!)
+        index = next
+    }
+    return bytes
+}
+
+func hexString(_ bytes: [UInt8]) -> String {
+    bytes.map { hex($0) }.joined(separator: " ")
+}
+
+/// A kernel-style Jool message (reply or multicast): flags 0, genl cmd 0 version 2.
+func kernelJoolMessage(familyID: UInt16 = 0x22, sequence: UInt32 = 0, portID: UInt32 = 0,
+                       header: JoolHeader, headerBytes: [UInt8]? = nil,
+                       attributes: (inout NetlinkMessageWriter) -> Void = { _ in }) -> [UInt8] {
+    var writer = NetlinkMessageWriter(type: familyID, flags: 0, sequence: sequence, portID: portID)
+    writer.putGenericHeader(command: 0, version: 2)
+    writer.putExtraHeader(headerBytes ?? header.encoded())
+    attributes(&writer)
+    return writer.bytes()
+}
+
+/// The session of the protocol document's examples (5.4, A.2).
+let exampleSession = Session(
+    proto: .tcp, state: .established, timer: .established,
+    src6: .init(address: IPv6Address("2001:db8::8")!, port: 37878),
+    src4: .init(address: IPv4Address("192.0.2.1")!, port: 62805),
+    dst4: .init(address: IPv4Address("192.0.2.8")!, port: 1234),
+    expirationMilliseconds: 7_199_000)
+
+/// Tiny deterministic PRNG for fuzzing (SplitMix64).
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
