@@ -1,4 +1,5 @@
 import Netlink
+
 /// Where `JNLOP_SESSION_FOREACH` continues: the IPv4 side of the last session of the
 /// previous page. The kernel reads nothing else from the offset (`parse_offset` in
 /// src/mod/common/nl/session.c@v4.1.9 takes only `JNLASE_SRC4` and `JNLASE_DST4` and

@@ -1,4 +1,5 @@
 import Netlink
+
 /// Checks a datagram from a peer before it becomes a `JOOLD_ADD` (protocol doc 5.6):
 /// nothing on the UDP wire says which format it carries, and a 4.1.15 kernel
 /// installs F1 records as bogus sessions, while a 4.1.9 kernel crashes on F1

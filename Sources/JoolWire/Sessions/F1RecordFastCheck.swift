@@ -1,4 +1,5 @@
 import Netlink
+
 /// The allocation-free check of one F1 record on the receive hot path: true when the
 /// record has exactly the layout `F1RecordValidator` accepts (protocol doc 5.2), read in
 /// place. It accepts a subset of what that validator accepts (the same layout, flags and
