@@ -194,6 +194,30 @@ int cshim_set_parent_death_signal(int signal)
 {
 	return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
 }
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/vfs.h>
+
+_Static_assert(CSHIM_NSFS_MAGIC == NSFS_MAGIC, "NSFS_MAGIC mirror");
+_Static_assert(CSHIM_CLONE_NEWNET == CLONE_NEWNET, "CLONE_NEWNET mirror");
+_Static_assert(CSHIM_O_PATH == O_PATH, "O_PATH mirror");
+
+int cshim_filesystem_type(int fd, uint64_t *type)
+{
+	struct statfs info;
+	if (fstatfs(fd, &info) != 0)
+		return -1;
+	*type = (uint64_t)info.f_type;
+	return 0;
+}
+
+int cshim_namespace_type(int fd)
+{
+	return ioctl(fd, NS_GET_NSTYPE);
+}
 /* ==== END worker process block ==== */
 
 /* ==== BEGIN SupervisorCore block (control socket: Unix sockets, peer credentials, epoll write interest) ==== */

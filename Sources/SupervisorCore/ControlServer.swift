@@ -219,9 +219,8 @@ public final class ControlServer {
 
     private func admit(_ fd: Int32) {
         guard connections.count < configuration.maxConnections else {
-            warnings.log(logger, .warning, key: "too-many",
-                         "control socket: connection refused, \(connections.count) connections already open (the limit)")
-            Glibc.close(fd)
+            refuse(fd, ControlError(.busy, "too many connections to the supervisor (\(connections.count), the limit); try again later"),
+                   log: "connection refused, \(connections.count) connections already open (the limit)")
             return
         }
         let peer: PeerCredentials
@@ -238,14 +237,14 @@ public final class ControlServer {
             return
         }
         guard peer.mayControl(controlGroup: controlGroupID) else {
-            let refusal = ControlError(.permissionDenied,
-                                       "permission denied: only root and members of group '\(configuration.groupName)' may use the supervisor")
-            warnings.log(logger, .warning, key: "denied",
-                         "control socket: refused \(peer) (groups \(peer.supplementaryGroups)): neither root nor in group '\(configuration.groupName)'")
-            let line = Array((ControlResponse(id: nil, .failure(refusal)).line + "\n").utf8)
-            // A fresh socket's buffer is empty: the line fits. Best effort either way.
-            _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-            Glibc.close(fd)
+            refuse(fd, ControlError(.permissionDenied,
+                                    "permission denied: only root and members of group '\(configuration.groupName)' may use the supervisor"),
+                   key: "denied",
+                   log: "refused \(peer) (groups \(peer.supplementaryGroups)): neither root nor in group '\(configuration.groupName)'")
+            return
+        }
+        if let refusal = connectionLimit(for: peer) {
+            refuse(fd, ControlError(.busy, refusal + "; try again later"), log: "connection from \(peer) refused: \(refusal)")
             return
         }
         let id = nextConnectionID
@@ -262,6 +261,33 @@ public final class ControlServer {
         }
         connections[id] = connection
         logger.debug("control connection \(id) from \(peer)")
+    }
+
+    /// Why `peer` may not open one more connection now; nil if it may. Root may use every
+    /// connection; the others leave `rootReserve` free and hold `maxConnectionsPerUser`
+    /// each, so that no member, however many connections (or `follow` streams) it opens,
+    /// locks root out.
+    private func connectionLimit(for peer: PeerCredentials) -> String? {
+        guard peer.uid != 0 else { return nil }
+        let others = connections.values.filter { $0.peer.uid != 0 }
+        let shared = configuration.maxConnections - configuration.rootReserve
+        if others.count >= shared {
+            return "the \(shared) connections open to users other than root are in use"
+        }
+        let own = others.count(where: { $0.peer.uid == peer.uid })
+        if own >= configuration.maxConnectionsPerUser {
+            return "uid \(peer.uid) already holds \(own) connections (the limit per user)"
+        }
+        return nil
+    }
+
+    /// Answers a connection it is refused, in one line, and closes it.
+    private func refuse(_ fd: Int32, _ error: ControlError, key: String = "too-many", log: String) {
+        warnings.log(logger, .warning, key: key, "control socket: \(log)")
+        let line = Array((ControlResponse(id: nil, .failure(error)).line + "\n").utf8)
+        // A fresh socket's buffer is empty: the line fits. Best effort either way.
+        _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        Glibc.close(fd)
     }
 
     // MARK: - Shared with the connections

@@ -18,8 +18,14 @@ public struct ControlServerConfiguration: Sendable {
     public var groupName: String
     /// A connection without a complete request (or a response) for this long is closed.
     public var idleTimeout: Duration
-    /// Connections beyond this many are accepted and closed at once.
+    /// Connections beyond this many are answered `busy` and closed at once.
     public var maxConnections: Int
+    /// Of `maxConnections`, this many are kept for root: the other clients together hold
+    /// at most `maxConnections - rootReserve`, so that root keeps control.
+    public var rootReserve: Int
+    /// One client user other than root holds at most this many connections at once
+    /// (`follow` ones included, which never go idle).
+    public var maxConnectionsPerUser: Int
     /// Longest request line in bytes, without its newline.
     public var maxLineLength: Int
     /// A client with more unsent response bytes than this is disconnected.
@@ -29,12 +35,15 @@ public struct ControlServerConfiguration: Sendable {
     public var maxStreamBacklog: Int
 
     public init(socketPath: String = ControlServerConfiguration.defaultSocketPath, groupName: String = "root",
-                idleTimeout: Duration = .seconds(60), maxConnections: Int = 256,
+                idleTimeout: Duration = .seconds(60), maxConnections: Int = 256, rootReserve: Int = 16,
+                maxConnectionsPerUser: Int = 32,
                 maxLineLength: Int = 1 << 20, maxPendingOutput: Int = 1 << 20, maxStreamBacklog: Int = 256 << 10) {
         self.socketPath = socketPath
         self.groupName = groupName
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
+        self.rootReserve = rootReserve
+        self.maxConnectionsPerUser = maxConnectionsPerUser
         self.maxLineLength = maxLineLength
         self.maxPendingOutput = maxPendingOutput
         self.maxStreamBacklog = maxStreamBacklog

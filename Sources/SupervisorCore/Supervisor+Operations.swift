@@ -1,6 +1,7 @@
 import Configuration
 import ControlProtocol
 import Glibc
+import LinuxRuntime
 
 /// The control operations (docs/control-protocol.md).
 extension Supervisor {
@@ -13,7 +14,7 @@ extension Supervisor {
             case "version":
                 respond(.success(.object([.init("supervisor", .string(Self.version)),
                                           .init("protocol", .integer(controlProtocolVersion))])))
-            case "add": try add(request, respond)
+            case "add": try add(request, peer: peer, respond)
             case "remove": try remove(request, respond)
             case "list": respond(.success(.object([.init("instances", .array(sorted().map(\.statusRecord.json)))])))
             case "status": try status(request, respond)
@@ -31,7 +32,8 @@ extension Supervisor {
 
     // MARK: - add / remove
 
-    private func add(_ request: ControlRequest, _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
+    private func add(_ request: ControlRequest, peer: PeerCredentials,
+                     _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
         let definition = InstanceDefinition(instance: try request.string("instance"),
                                             netns: try request.optionalString("netns") ?? "",
                                             net: try request.object("net"), stats: try request.optionalObject("stats"),
@@ -39,7 +41,7 @@ extension Supervisor {
                                             advertiseRate: try request.optionalAdvertiseRate("advertise_rate"))
         try definition.validate(source: "request:")
         let namespace = try NamespaceReference(definition.netns)
-        let identity = try namespace.identity()
+        let identity = try namespace.resolve(for: peer)
         if let existing = find(instance: definition.instance, namespace: namespace, identity: identity) {
             throw ControlError(.instanceExists, "\(existing.key) is already synchronized")
         }
@@ -104,7 +106,10 @@ extension Supervisor {
     func lookup(_ request: ControlRequest) throws(ControlError) -> ManagedInstance {
         let name = try request.string("instance")
         let namespace = try NamespaceReference(try request.optionalString("netns") ?? "")
-        guard let managed = find(instance: name, namespace: namespace, identity: try? namespace.identity()) else {
+        // Another spelling of a known namespace is recognised only in the forms anyone
+        // may give: a lookup must not make root open a path of a member's choosing.
+        let identity = namespace.mayBeNamedByMembers ? try? namespace.identity() : nil
+        guard let managed = find(instance: name, namespace: namespace, identity: identity) else {
             throw ControlError(.noSuchInstance, "no instance '\(name)' in \(namespace)")
         }
         return managed

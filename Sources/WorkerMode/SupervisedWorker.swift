@@ -31,6 +31,10 @@ public final class SupervisedWorker {
     private var following = false
     private var feed: SessionFeed?
     private var feedTimer: EventLoop.TimerID?
+    /// The namespace entered (nil: the supervisor's own), kept open to compare with
+    /// what its path stands for later.
+    private var namespace: NetworkNamespaceFile?
+    public static let namespaceCheckInterval: Duration = .seconds(2)
 
     public init(controlFD: Int32, environment: [String: String], logger: Logger) {
         control = WorkerControlChannel(fd: controlFD)
@@ -41,7 +45,10 @@ public final class SupervisedWorker {
     /// The process exit code: 0 after a stop, 1 on a runtime failure, 2 when the
     /// configuration is at fault.
     public func run() -> Int32 {
-        _ = cshim_set_parent_death_signal(SIGTERM)
+        guard diesWithTheSupervisor() else {
+            logger.critical("the supervisor that started this worker is gone: exiting")
+            return 1
+        }
         guard case let .message(.configure(spec)) = control.receive(wait: 10_000) else {
             logger.critical("no configuration from the supervisor")
             return 2
@@ -57,6 +64,7 @@ public final class SupervisedWorker {
             return fail("cannot set up the worker: \(error)", configuration: false)
         }
         if !enterNamespace() {
+            // The same words whatever the path is instead (NetworkNamespaceFile).
             report(WorkerReport(state: .waiting, waitingFor: "network namespace \(spec.netnsPath) does not exist"))
             // setns must come before any socket; nothing opened yet, so retrying is safe.
             retryTimer = try? loop.scheduleTimer(name: "namespace", after: Self.retryInterval, repeating: Self.retryInterval) {
@@ -78,16 +86,36 @@ public final class SupervisedWorker {
 
     // MARK: - Start-up
 
+    /// Asks the kernel to kill this worker when the supervisor dies (SIGKILL: the worker
+    /// holds nothing that needs tidying, and SIGTERM waits while the event loop blocks
+    /// it). If the supervisor died before that, the worker has a new parent already:
+    /// the supervisor is the peer of the control socketpair, which it created.
+    private func diesWithTheSupervisor() -> Bool {
+        guard cshim_set_parent_death_signal(SIGKILL) == 0 else { return false }
+        var supervisor: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
+        guard cshim_peer_credentials(control.fd, &supervisor, &uid, &gid) == 0 else { return false }
+        return getppid() == supervisor
+    }
+
     private func enterNamespace() -> Bool {
         guard !spec.netnsPath.isEmpty else { return true }
-        let fd = open(spec.netnsPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return cshim_setns_net(fd) == 0
+        guard let file = try? NetworkNamespaceFile(path: spec.netnsPath) else { return false }
+        do {
+            try file.enter()
+        } catch {
+            logger.error("cannot enter network namespace \(spec.netnsPath): \(error)")
+            return false
+        }
+        namespace = file
+        return true
     }
 
     private func namespaceEntered() {
         cancelRetry()
+        if namespace != nil {
+            _ = try? loop.scheduleTimer(name: "namespace check", after: Self.namespaceCheckInterval,
+                                        repeating: Self.namespaceCheckInterval) { [unowned self] in checkNamespace() }
+        }
         do {
             configuration = try resolveConfiguration()
         } catch {
@@ -155,6 +183,18 @@ public final class SupervisedWorker {
     private func cancelRetry() {
         if let retryTimer { loop.cancelTimer(retryTimer) }
         retryTimer = nil
+    }
+
+    /// `ip netns del NAME` (and perhaps `ip netns add NAME` again) leaves this worker in
+    /// a namespace nobody names any more: it leaves, and its successor enters what the
+    /// name stands for now, or waits for it.
+    private func checkNamespace() {
+        guard let namespace else { return }
+        let now = NetworkNamespaceFile.identity(of: spec.netnsPath)
+        guard now != namespace.identity else { return }
+        let what = now == nil ? "was deleted" : "was replaced by another namespace"
+        exitCode = fail("network namespace \(spec.netnsPath) \(what): leaving it", configuration: false)
+        loop.stop()
     }
 
     // MARK: - Reports

@@ -80,6 +80,18 @@ void cshim_syslog(int priority, const char *message);
 /* prctl(PR_SET_PDEATHSIG, signal): the kernel sends `signal` when the parent dies
  * (prctl is variadic and does not import). Returns 0 or -1 with errno set. */
 int cshim_set_parent_death_signal(int signal);
+/* The namespace files of nsfs (/proc/PID/ns/..., their bind mounts under /run/netns). */
+enum {
+	CSHIM_NSFS_MAGIC = 0x6e736673,
+	CSHIM_CLONE_NEWNET = 0x40000000,
+	/* O_PATH (needs _GNU_SOURCE, which must not reach Swift's view of the headers). */
+	CSHIM_O_PATH = 010000000,
+};
+/* fstatfs(fd) f_type (an O_PATH descriptor will do). Returns 0 or -1 with errno set. */
+int cshim_filesystem_type(int fd, uint64_t *type);
+/* ioctl(fd, NS_GET_NSTYPE) (Linux 4.11+; fd must be really open, not O_PATH): the
+ * CLONE_NEW* flag of the namespace, or -1 with errno set. */
+int cshim_namespace_type(int fd);
 /* ==== END worker process block ==== */
 
 /* ==== BEGIN SupervisorCore block (control socket: Unix sockets, peer credentials, epoll write interest) ==== */
