@@ -78,6 +78,57 @@ import Testing
         #expect(server.handledRequests == ["handle echo \"m\"", "handle echo \"p\""])
     }
 
+    /// However many connections members open (and hold: `follow` ones never go idle),
+    /// each holds a few, together they leave root its reserve, and root keeps control.
+    @Test func membersHoldAFewConnectionsEachAndLeaveRootItsReserve() throws {
+        let group = try TemporaryGroup(prefix: "jscg")
+        defer { group.delete() }
+        let users = try (0..<3).map { _ in try TemporaryUser(prefix: "jscu") }
+        defer { users.forEach { $0.delete() } }
+        let server = try ServerHarness(groupName: group.name) {
+            $0.maxConnections = 12
+            $0.rootReserve = 4
+            $0.maxConnectionsPerUser = 3
+        }
+        defer { server.stop() }
+
+        // Each user tries 5: 3, 3, then the 2 left of the 8 members may share.
+        var clients: [HostileClient] = []
+        defer { clients.forEach { $0.finish() } }
+        for (index, user) in users.enumerated() {
+            let client = try HostileClient(.hold(count: 5, line: #"{"op": "echo"}"#), socket: server.socketPath,
+                                           prefix: user.setpriv(supplementary: [group.gid]))
+            clients.append(client)
+            let responses = client.lines.map { try? ControlResponse.parse($0) }
+            let served = responses.filter { $0?.result?["uid"]?.integerValue == Int64(user.uid) }.count
+            let refusals = responses.compactMap { $0?.errorCode == .busy ? $0?.errorMessage : nil }
+            #expect(served == (index < 2 ? 3 : 2), "\(user.name): \(client.lines)")
+            #expect(served + refusals.count == 5, "\(client.lines)")
+            if index < 2 {
+                #expect(refusals.allSatisfy { $0 == "uid \(user.uid) already holds 3 connections (the limit per user); try again later" },
+                        "\(refusals)")
+            } else {
+                #expect(refusals.allSatisfy { $0 == "the 8 connections open to users other than root are in use; try again later" },
+                        "\(refusals)")
+            }
+        }
+        #expect(try server.waitForConnections(8) == 8)
+
+        // Root: the 4 kept for it, each served; a 13th connection is one too many for anyone.
+        let rootClients = try (0..<4).map { _ in try TestClient(server.socketPath) }
+        for client in rootClients { #expect(try client.request(#"{"op": "echo"}"#).result?["uid"]?.integerValue == 0) }
+        #expect(try TestClient(server.socketPath).isRefusedBusy())
+
+        // A member that lets go frees its share for the others.
+        clients[0].finish()
+        #expect(try server.waitForConnections(9) == 9)
+        let later = try HostileClient(.hold(count: 1, line: #"{"op": "echo"}"#), socket: server.socketPath,
+                                      prefix: users[2].setpriv(supplementary: [group.gid]))
+        clients.append(later)
+        #expect((try? ControlResponse.parse(later.lines.first ?? ""))?.result?["uid"]?.integerValue == Int64(users[2].uid),
+                "\(later.lines)")
+    }
+
     @Test func socketAndDirectoryCarryTheModesAndTheGroup() throws {
         let group = try TemporaryGroup(prefix: "jscg")
         defer { group.delete() }

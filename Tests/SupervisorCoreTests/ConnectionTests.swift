@@ -51,7 +51,7 @@ import Testing
         print("200 clients on 200 threads (echo): \(String(format: "%.1f", threadedElapsed)) ms")
     }
 
-    @Test func connectionsBeyondTheLimitAreClosedAtOnce() throws {
+    @Test func connectionsBeyondTheLimitAreAnsweredBusyAndClosedAtOnce() throws {
         let server = try ServerHarness { $0.maxConnections = 4 }
         defer { server.stop() }
         var clients = try (0..<4).map { _ in try TestClient(server.socketPath) }
@@ -59,7 +59,7 @@ import Testing
             #expect(try client.request(#"{"id": \#(index), "op": "echo"}"#).id == .integer(Int64(index)))
         }
         let extra = try TestClient(server.socketPath)
-        #expect(try extra.closesWithoutData())
+        #expect(try extra.isRefusedBusy(), "one busy line, then the end")
         #expect(server.log.messages.contains { $0.contains("connection refused, 4 connections already open") })
         // A slot freed is a slot usable again.
         clients.removeFirst()
@@ -81,7 +81,7 @@ import Testing
         for client in clients { try client.send(#"{"op": "echo"}"# + "\n") }
         for client in clients { #expect(try client.response().errorCode == nil) }
         let extra = try TestClient(server.socketPath)
-        #expect(try extra.closesWithoutData())
+        #expect(try extra.isRefusedBusy())
     }
 
     @Test func clientsThatVanishAreCleanedUp() throws {

@@ -99,6 +99,14 @@ final class TestClient: @unchecked Sendable {
 
     /// True if the server closes the connection within `milliseconds` without
     /// sending anything more (bytes received meanwhile make it false).
+    /// The server answers one `busy` error line (no id) and closes the connection.
+    func isRefusedBusy(milliseconds: Int = 3000) throws -> Bool {
+        guard let line = try readLine(milliseconds: milliseconds),
+              let response = try? ControlResponse.parse(line) else { return false }
+        guard response.errorCode == .busy, response.id == nil else { return false }
+        return try closesWithoutData(milliseconds: milliseconds)
+    }
+
     func closesWithoutData(milliseconds: Int = 3000) throws -> Bool {
         do {
             let line = try readLine(milliseconds: milliseconds)
@@ -118,6 +126,11 @@ func runProgram(_ arguments: [String]) throws -> (status: Int32, output: String)
 extension ControlResponse {
     var errorCode: ControlError.Code? {
         if case let .failure(error) = outcome { return error.code }
+        return nil
+    }
+
+    var errorMessage: String? {
+        if case let .failure(error) = outcome { return error.message }
         return nil
     }
 
