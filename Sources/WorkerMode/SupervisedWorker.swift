@@ -63,13 +63,16 @@ public final class SupervisedWorker {
         } catch {
             return fail("cannot set up the worker: \(error)", configuration: false)
         }
-        if !enterNamespace() {
-            // The same words whatever the path is instead (NetworkNamespaceFile).
-            report(WorkerReport(state: .waiting, waitingFor: "network namespace \(spec.netnsPath) does not exist"))
+        if let obstacle = enterNamespace() {
+            report(WorkerReport(state: .waiting, waitingFor: obstacle))
             // setns must come before any socket; nothing opened yet, so retrying is safe.
             retryTimer = try? loop.scheduleTimer(name: "namespace", after: Self.retryInterval, repeating: Self.retryInterval) {
                 [unowned self] in
-                if enterNamespace() { namespaceEntered() }
+                if let obstacle = enterNamespace() {
+                    report(WorkerReport(state: .waiting, waitingFor: obstacle))
+                } else {
+                    namespaceEntered()
+                }
             }
         } else {
             namespaceEntered()
@@ -97,17 +100,22 @@ public final class SupervisedWorker {
         return getppid() == supervisor
     }
 
-    private func enterNamespace() -> Bool {
-        guard !spec.netnsPath.isEmpty else { return true }
-        guard let file = try? NetworkNamespaceFile(path: spec.netnsPath) else { return false }
+    /// Enters the worker's namespace; nil once in it (or when it stays in the
+    /// supervisor's), else what keeps it out, for the waiting report.
+    private func enterNamespace() -> String? {
+        guard !spec.netnsPath.isEmpty else { return nil }
+        guard let file = try? NetworkNamespaceFile(path: spec.netnsPath) else {
+            // The same words whatever is there instead (see NetworkNamespaceFile).
+            return "network namespace \(spec.netnsPath) does not exist"
+        }
         do {
             try file.enter()
         } catch {
-            logger.error("cannot enter network namespace \(spec.netnsPath): \(error)")
-            return false
+            let hint = error.errno == EPERM ? " (setns needs CAP_SYS_ADMIN)" : ""
+            return "cannot enter network namespace \(spec.netnsPath): \(error.reason)\(hint)"
         }
         namespace = file
-        return true
+        return nil
     }
 
     private func namespaceEntered() {

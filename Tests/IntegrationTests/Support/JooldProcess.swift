@@ -17,8 +17,9 @@ final class JooldProcess {
     }
 
     /// Starts `joold ARGUMENTS` in `namespace`, in `directory`, with the kernel played by
-    /// `kernel`. Files named in the arguments are relative to `directory`.
-    init(namespace: String, directory: URL, kernel: SimulatedJool, arguments: [String]) throws {
+    /// `kernel`. Files named in the arguments are relative to `directory`. `prefix` runs
+    /// it through a program that execs it (setpriv, for another user and capabilities).
+    init(namespace: String, directory: URL, kernel: SimulatedJool, arguments: [String], prefix: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is not built (run `swift build` before the tests)")
         }
@@ -29,7 +30,7 @@ final class JooldProcess {
         if !FileManager.default.fileExists(atPath: process.executableURL!.path) {
             process.executableURL = URL(fileURLWithPath: "/sbin/ip")
         }
-        process.arguments = ["netns", "exec", namespace, Self.executable] + arguments
+        process.arguments = ["netns", "exec", namespace] + prefix + [Self.executable] + arguments
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         environment["JOOLD_TEST_KERNEL_SOCKET"] = kernel.path

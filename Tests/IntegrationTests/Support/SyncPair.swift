@@ -23,8 +23,9 @@ struct SyncPair {
 
     var group: String { family == .ipv6 ? "ff08::db8:64:64" : "233.252.0.64" }
 
-    /// Sets everything up, runs `body`, tears everything down.
-    static func with(_ family: Family, version: JoolVersion = .v4_1_9,
+    /// Sets everything up, runs `body`, tears everything down. `prefix` as in `JooldProcess`
+    /// (the files and the kernels' sockets are then open to every user).
+    static func with(_ family: Family, version: JoolVersion = .v4_1_9, prefix: [String] = [],
                      _ body: (SyncPair) throws -> Void) throws {
         try NetworkLab.with { lab in
             let directory = try Fixtures.temporaryDirectory()
@@ -37,11 +38,14 @@ struct SyncPair {
                     .write(to: directory.appendingPathComponent("net-\(node).json"), atomically: true, encoding: .utf8)
             }
             try #"{ "instance": "default" }"#.write(to: directory.appendingPathComponent("mod.json"), atomically: true, encoding: .utf8)
+            if !prefix.isEmpty {
+                for path in [directory.path, kernelA.path, kernelB.path] { chmod(path, path == directory.path ? 0o755 : 0o666) }
+            }
             // The stock positional form: NETSOCKET MODSOCKET PORT.
             let a = try JooldProcess(namespace: lab.namespaceA, directory: directory, kernel: kernelA,
-                                     arguments: ["net-a.json", "mod.json", "\(statsPortA)"])
+                                     arguments: ["net-a.json", "mod.json", "\(statsPortA)"], prefix: prefix)
             let b = try JooldProcess(namespace: lab.namespaceB, directory: directory, kernel: kernelB,
-                                     arguments: ["net-b.json", "mod.json", "\(statsPortB)"])
+                                     arguments: ["net-b.json", "mod.json", "\(statsPortB)"], prefix: prefix)
             for process in [a, b] where !process.waitForLog("started:") {
                 throw TestFailure("joold did not start:\n\(process.log)")
             }

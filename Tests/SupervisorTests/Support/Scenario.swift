@@ -42,11 +42,12 @@ final class Scenario {
         self.group = group
     }
 
-    /// Starts a (new) supervisor with the scenario's socket and state file.
+    /// Starts a (new) supervisor with the scenario's socket and state file (`prefix` as in
+    /// `SupervisorProcess`).
     @discardableResult
-    func startSupervisor() throws -> SupervisorProcess {
+    func startSupervisor(prefix: [String] = []) throws -> SupervisorProcess {
         if let supervisor { retired.append(supervisor) }
-        let started = try SupervisorProcess(directory: directory, kernel: kernel, group: group)
+        let started = try SupervisorProcess(directory: directory, kernel: kernel, group: group, prefix: prefix)
         supervisor = started
         return started
     }

@@ -13,18 +13,20 @@ final class SupervisorProcess {
     let statePath: String
     let logPath: String
 
-    /// Starts the supervisor and waits until its control socket answers.
+    /// Starts the supervisor and waits until its control socket answers. `prefix` runs
+    /// it through a program that execs it (setpriv, to drop capabilities).
     init(directory: TestDirectory, kernel: SimulatedJool?, group: String? = nil,
-         socketPath: String? = nil, statePath: String? = nil, tag: String = "supervisor") throws {
+         socketPath: String? = nil, statePath: String? = nil, tag: String = "supervisor", prefix: [String] = []) throws {
         try Binaries.requireBuilt()
         self.directory = directory
         self.socketPath = socketPath ?? directory.file("run/supervisor.sock")
         self.statePath = statePath ?? directory.file("state.json")
         logPath = directory.file("\(tag).\(UUID().uuidString.prefix(6)).log")
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Binaries.supervisor)
-        process.arguments = ["--socket", self.socketPath, "--state", self.statePath, "--log-level", "debug"]
+        let command = prefix + [Binaries.supervisor, "--socket", self.socketPath, "--state", self.statePath, "--log-level", "debug"]
             + (group.map { ["--group", $0] } ?? [])
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NOTIFY_SOCKET")
@@ -70,7 +72,7 @@ final class SupervisorProcess {
     }
 
     /// Cleanup, whatever happened: SIGTERM, then SIGKILL (the workers die with their
-    /// parent: they asked for SIGTERM on its death) and any worker still around.
+    /// parent: they asked for SIGKILL on its death) and any worker still around.
     func stop() {
         guard process.isRunning else { return }
         let workers = workerPIDs()

@@ -5,7 +5,8 @@ import JoolWire
 import Testing
 
 /// Two supervisors, K and J, each with instance "default" running; torn down after `body`.
-func withTwoNodes(version: JoolVersion, addOptions: [String] = [],
+/// `group` and `prefix` as in `SupervisorProcess`.
+func withTwoNodes(version: JoolVersion, addOptions: [String] = [], group: String? = nil, prefix: [String] = [],
                   _ body: (_ k: Node, _ j: Node) throws -> Void) throws {
     let directory = try TestDirectory()
     defer { directory.remove() }
@@ -15,11 +16,13 @@ func withTwoNodes(version: JoolVersion, addOptions: [String] = [],
     defer { kernelK.stop() }
     let kernelJ = try SimulatedJool(path: directory.file("kernel-j.sock"), version: version)
     defer { kernelJ.stop() }
-    let supervisorK = try SupervisorProcess(directory: directory, kernel: kernelK, socketPath: directory.file("run-k/s.sock"),
-                                            statePath: directory.file("state-k.json"), tag: "supervisor-k")
+    let supervisorK = try SupervisorProcess(directory: directory, kernel: kernelK, group: group,
+                                            socketPath: directory.file("run-k/s.sock"),
+                                            statePath: directory.file("state-k.json"), tag: "supervisor-k", prefix: prefix)
     defer { supervisorK.stop() }
-    let supervisorJ = try SupervisorProcess(directory: directory, kernel: kernelJ, socketPath: directory.file("run-j/s.sock"),
-                                            statePath: directory.file("state-j.json"), tag: "supervisor-j")
+    let supervisorJ = try SupervisorProcess(directory: directory, kernel: kernelJ, group: group,
+                                            socketPath: directory.file("run-j/s.sock"),
+                                            statePath: directory.file("state-j.json"), tag: "supervisor-j", prefix: prefix)
     defer { supervisorJ.stop() }
     let k = Node(netns: namespaces[0], kernel: kernelK, supervisor: supervisorK)
     let j = Node(netns: namespaces[1], kernel: kernelJ, supervisor: supervisorJ)
