@@ -15,7 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        // System libraries from the design card (Debian: libmnl-dev, libjansson-dev).
+        // System libraries (Debian: libmnl-dev, libjansson-dev).
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         // Plain C wrappers for the Linux calls and macros Glibc's Swift module does not expose.

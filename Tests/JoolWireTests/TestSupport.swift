@@ -30,7 +30,7 @@ func kernelJoolMessage(familyID: UInt16 = 0x22, sequence: UInt32 = 0, portID: UI
     return writer.bytes()
 }
 
-/// The session of the protocol document's examples (5.4, A.2).
+/// The TCP session of the examples in docs/jool-kernel-protocol.md (§11.4, Appendix A.2).
 let exampleSession = Session(
     proto: .tcp, state: .established, timer: .established,
     src6: .init(address: IPv6Address("2001:db8::8")!, port: 37878),

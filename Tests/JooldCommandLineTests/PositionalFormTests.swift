@@ -4,7 +4,7 @@ import Testing
 
 /// `joold [NETSOCKET] [MODSOCKET] [PORT]` (4.1.15 man page).
 @Suite struct PositionalFormTests {
-    @Test func seedIPv6ExampleWithStatsPort() throws {
+    @Test func manPageIPv6ExampleWithStatsPort() throws {
         try withScratch { dir throws in
             let net = dir.write("ipv6-netsocket.json", ipv6NetSocket)
             let mod = dir.write("modsocket.json", #"{ "instance": "potato" }"#)
@@ -22,7 +22,7 @@ import Testing
         }
     }
 
-    @Test func seedIPv4ExampleWithoutPort() throws {
+    @Test func manPageIPv4ExampleWithoutPort() throws {
         try withScratch { dir throws in
             dir.write("ipv4-netsocket.json", ipv4NetSocket)
             dir.write("mod.json", #"{ "instance": "default" }"#)

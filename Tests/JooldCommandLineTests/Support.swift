@@ -64,7 +64,7 @@ func withScratch<R>(_ body: (Scratch) throws -> R) rethrows -> R {
 
 let loopbackIndex = if_nametoindex("lo")
 
-/// The seed's IPv6 netsocket, with "lo" for the interfaces.
+/// The IPv6 netsocket example of Jool's joold(8) man page, with "lo" for the interfaces.
 let ipv6NetSocket = """
     {
         "multicast address": "ff08::db8:64:64",
@@ -76,7 +76,7 @@ let ipv6NetSocket = """
     }
     """
 
-/// The seed's IPv4 netsocket, with 127.0.0.1 for the interfaces.
+/// The IPv4 netsocket example of Jool's joold(8) man page, with 127.0.0.1 for the interfaces.
 let ipv4NetSocket = """
     {
         "multicast address": "233.252.0.64",

@@ -98,7 +98,8 @@ fail_over_to_k() {
 
 # ---- sync daemons -------------------------------------------------------------------
 
-# The netsocket file of node $1 for multicast family $2 (6 or 4), in the seeds' format.
+# The netsocket file of node $1 for multicast family $2 (6 or 4), in the format of the
+# examples of Jool's joold(8).
 write_netsocket() {
     local node=$1 family=$2 i file="$STATE/$1/netsocket.json"
     i=$(node_index "$node")
