@@ -1,5 +1,6 @@
 import Configuration
 @testable import JooldCommandLine
+import NetworkTestSupport
 import Testing
 
 /// `joold [NETSOCKET] [MODSOCKET] [PORT]` (4.1.15 man page).
@@ -82,8 +83,8 @@ import Testing
     @Test func relativeAndAbsolutePaths() throws {
         try withScratch { dir throws in
             let absolute = dir.write("abs.json", ipv4NetSocket)
-            let other = Scratch()
-            defer { other.cleanup() }
+            let other = TemporaryDirectory(prefix: "joold-cli-tests")
+            defer { other.remove() }
             // Absolute: found whatever the current directory.
             let launch = try JooldCommandLine.parse(arguments: [absolute], currentDirectory: other.path)
             guard case let .run(fromAbsolute) = launch else { Issue.record("\(launch)"); return }

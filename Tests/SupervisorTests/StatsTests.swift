@@ -12,7 +12,7 @@ extension SupervisorProcessTests {
     /// kernel of B, and `jooldctl stats` shows it on both sides.
     @Suite struct Stats {
         @Test func statsShowWhatWasRelayedOnBothSides() throws {
-            let directory = try TestDirectory()
+            let directory = TemporaryDirectory(prefix: "jsv")
             defer { directory.remove() }
             let namespaces = try TestNamespaces(count: 2, veth: true)
             defer { namespaces.delete() }
@@ -29,8 +29,8 @@ extension SupervisorProcessTests {
             let logs = { "--- A ---\n\(supervisorA.log)\n--- B ---\n\(supervisorB.log)" }
             let (a, b) = (namespaces[0], namespaces[1])
 
-            let netA = try directory.write("net-a.json", NetFiles.ipv6(interface: namespaces.vethA))
-            let netB = try directory.write("net-b.json", NetFiles.ipv6(interface: namespaces.vethB))
+            let netA = directory.write("net-a.json", NetFiles.ipv6(interface: namespaces.vethA))
+            let netB = directory.write("net-b.json", NetFiles.ipv6(interface: namespaces.vethB))
             let addA = try jooldctl(["add", "--instance", "alpha", "--netns", a, "--net", netA, "--stats-port", "45678", "--json"],
                                     socket: supervisorA.socketPath)
             let addB = try jooldctl(["add", "--instance", "bravo", "--netns", b, "--net", netB, "--json"],
