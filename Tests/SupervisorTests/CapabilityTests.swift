@@ -54,7 +54,7 @@ extension SupervisorProcessTests {
         @Test func withoutCapChownTheSocketCannotGoToTheControlGroup() throws {
             let group = try TemporaryGroup(prefix: "jcap")
             defer { group.delete() }
-            let directory = try TestDirectory()
+            let directory = TemporaryDirectory()
             defer { directory.remove() }
             let capabilities = try unitCapabilities().filter { $0 != "chown" }
             let refused = try runCommand(setpriv(keeping: capabilities) + [

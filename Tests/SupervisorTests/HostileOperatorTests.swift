@@ -114,7 +114,7 @@ extension SupervisorProcessTests {
                 let netns = s.namespaces[0]
                 let fifo = s.directory.file("fifo")
                 try check(mkfifo(fifo, 0o600) == 0, "mkfifo", fifo)
-                try s.directory.write("state.json", """
+                s.directory.write("state.json", """
                     {"version": 1, "instances": [
                       {"instance": "default", "netns": "\(fifo)", "net": {}},
                       {"instance": "default", "netns": "\(netns)", "net": {}}]}
@@ -148,7 +148,7 @@ extension SupervisorProcessTests {
 
         @Test func aWorkerWhoseSupervisorDiedBeforeItStartedLeavesAtOnce() throws {
             try Binaries.requireBuilt()
-            let directory = try TestDirectory()
+            let directory = TemporaryDirectory()
             defer { directory.remove() }
             // The test makes the control socketpair (as a supervisor does) and a shell that
             // exits at once starts the worker: its parent is not the pair's creator, as
@@ -186,7 +186,7 @@ extension SupervisorProcessTests {
                 defer { follows.finish() }
                 let responses = follows.lines.map { try? ControlResponse.parse($0) }
                 let following = responses.filter { $0?.result?["following"] != nil }.count
-                let refused = responses.filter { $0?.errorCode == "busy" }
+                let refused = responses.filter { $0?.errorCode == .busy }
                 #expect(following == 32, "\(follows.lines.prefix(3))")
                 #expect(refused.count == 268, "\(follows.lines.suffix(3))")
                 #expect(refused.first??.errorMessage == "uid \(member.user.uid) already holds 32 connections (the limit per user); try again later")
@@ -195,14 +195,14 @@ extension SupervisorProcessTests {
                 // Plain connections of the same member, idle or asking: refused too.
                 let more = try HostileClient(.hold(count: 50, line: #"{"op": "list"}"#), socket: s.socketPath, prefix: member.prefix)
                 defer { more.finish() }
-                #expect(more.lines.allSatisfy { (try? ControlResponse.parse($0))?.errorCode == "busy" }, "\(more.lines.prefix(3))")
+                #expect(more.lines.allSatisfy { (try? ControlResponse.parse($0))?.errorCode == .busy }, "\(more.lines.prefix(3))")
                 let refusedCtl = try member.jooldctl(["list"], s)
                 #expect(refusedCtl.status == 1 && refusedCtl.stderr.hasSuffix("(busy)\n"), "\(refusedCtl)")
 
                 // Root is not limited per user: it opens (and holds) 200 more, each answered.
-                var rootClients: [RawClient] = []
+                var rootClients: [RawControlClient] = []
                 for _ in 0..<200 {
-                    let client = try RawClient(socketPath: s.socketPath)
+                    let client = try RawControlClient(socketPath: s.socketPath)
                     #expect(try client.request(#"{"op": "list"}"#).result != nil)
                     rootClients.append(client)
                 }
@@ -239,7 +239,7 @@ extension SupervisorProcessTests {
                 defer { trickle.finish() }
                 let big = try HostileClient(.hold(count: 5, line: "@big:2100000"), socket: s.socketPath, prefix: member.prefix)
                 defer { big.finish() }
-                #expect(big.lines.allSatisfy { (try? ControlResponse.parse($0))?.errorCode == "line-too-long" }, "\(big.lines)")
+                #expect(big.lines.allSatisfy { (try? ControlResponse.parse($0))?.errorCode == .lineTooLong }, "\(big.lines)")
 
                 for _ in 0..<10 {
                     try latencies.probe(s, count: 5)
@@ -293,7 +293,7 @@ private struct Latencies {
     mutating func probe(_ s: Scenario, count: Int = 5) throws {
         for _ in 0..<count {
             let start = ContinuousClock.now
-            let response = try RawClient.request(#"{"op": "list"}"#, socketPath: s.socketPath, timeout: .seconds(2))
+            let response = try RawControlClient.request(#"{"op": "list"}"#, socketPath: s.socketPath, timeout: .seconds(2))
             samples.append(ContinuousClock.now - start)
             guard response.result != nil else { throw TestFailure("root's list was refused: \(response)") }
         }
