@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Configuration
 
 struct AdvertiseCommand: ControlCommand {
@@ -35,10 +36,8 @@ struct AdvertiseCommand: ControlCommand {
 
     func execute(_ context: CommandContext) throws {
         let name = try target.selectedName()
-        var fields = try target.fields()
-        if noWait { fields.append(JSONValue.Member("wait", .bool(false))) }
-        if let rate { fields.append(JSONValue.Member("rate", .integer(Int64(rate)))) }
-        let result = try context.call("advertise", fields, options: options,
+        let operation = ControlOperation.advertise(try target.selector(), wait: !noWait, rate: rate)
+        let result = try context.call(operation, options: options,
                                       defaultTimeout: noWait ? Jooldctl.defaultTimeout : Jooldctl.defaultAdvertiseTimeout)
         if options.json {
             context.print(result.serialized())

@@ -36,7 +36,7 @@ struct FollowCommand: ControlCommand {
     }
 
     func execute(_ context: CommandContext) throws {
-        let request = ControlRequest(op: "follow", id: .integer(Int64.random(in: 1...Int64(Int32.max))), fields: try target.fields())
+        let request = ControlRequest(.follow(try target.selector()), id: .integer(Int64.random(in: 1...Int64(Int32.max))))
         let client = ControlClient(socketPath: options.socketPath(environment: context.environment),
                                    timeout: options.timeout ?? Jooldctl.defaultTimeout)
         let signals = context.live == nil ? nil : Self.watchSignals()

@@ -19,7 +19,7 @@ struct RemoveCommand: ControlCommand {
 
     func execute(_ context: CommandContext) throws {
         let name = try target.selectedName()
-        let result = try context.call("remove", try target.fields(), options: options)
+        let result = try context.call(.remove(try target.selector()), options: options)
         if options.json {
             context.print(result.serialized())
         } else {

@@ -1,11 +1,12 @@
 import Configuration
 import ControlProtocol
 
-/// The table of `list` and `status`, or the result as JSON.
+/// The table of `list` and `status`, or the result as JSON: `{"instances": [...]}` in
+/// every case (`status NAME` too, although its result is one status object).
 func printStatus(_ result: JSONValue, options: GlobalOptions, context: CommandContext) throws(JooldctlFailure) {
     let records = try statusRecords(result)
     if options.json {
-        context.print(result.serialized())
+        context.print((result["instances"] == nil ? JSONValue.object([.init("instances", .array([result]))]) : result).serialized())
     } else if records.isEmpty {
         context.print("(no instances)")
     } else {
