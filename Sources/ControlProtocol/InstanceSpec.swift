@@ -33,34 +33,20 @@ public struct InstanceSpec: Equatable, Sendable {
     public let advertiseRate: Int?
 
     /// Checks everything that can be checked outside the instance's namespace: the name,
-    /// the rate, and the configuration objects' keys, types and values (`netPath` and
-    /// `statsPath` name them in errors). Interfaces resolve in the worker.
+    /// the rate, and the configuration objects' keys, types and values (errors name
+    /// `netPath` and `statsPath`, the files they were read from). Interfaces resolve in
+    /// the worker.
     public init(name: String, netns: String = "", net: JSONValue, netPath: String, stats: JSONValue? = nil,
                 statsPath: String = "stats", enableSessionSync: Bool = false, advertiseRate: Int? = nil) throws(ControlError) {
         do {
-            _ = try InstanceName(name)
+            try self.init(checking: name, netns: netns, net: net, netPath: netPath, stats: stats, statsPath: statsPath,
+                          enableSessionSync: enableSessionSync, advertiseRate: advertiseRate)
         } catch {
-            throw ControlError(.invalidName, "instance name '\(name)': \(error)")
-        }
-        if let advertiseRate, let problem = AdvertiseRate.problem(Int64(advertiseRate), field: "field '\(Key.advertiseRate)'") {
-            throw ControlError(.invalidValue, problem)
-        }
-        do {
-            self.net = try NetSocketConfig.decode(net, path: netPath)
-            self.stats = try stats.map { object throws(ConfigurationError) in
-                let config = try StatsSocketConfig.decode(object, path: statsPath)
-                try Self.checkBindable(config)
-                return config
+            switch error {
+            case let .control(refusal): throw refusal
+            case let .configuration(_, problem): throw ControlError(.invalidConfig, problem.description)
             }
-        } catch {
-            throw ControlError(.invalidConfig, error.description)
         }
-        self.name = name
-        self.netns = netns
-        netObject = net
-        statsObject = stats
-        self.enableSessionSync = enableSessionSync
-        self.advertiseRate = advertiseRate
     }
 
     /// Reads the schema's fields of an object: a request, a state-file entry, a worker's
@@ -68,16 +54,62 @@ public struct InstanceSpec: Equatable, Sendable {
     /// caller reads itself: a request's envelope, say).
     public init(reading fields: JSONFields, extraKeys: [String] = []) throws(ControlError) {
         try fields.refuseUnknown(extraKeys + Key.all)
-        let where_ = fields.context.isEmpty ? "request" : fields.context
+        let name = try fields.string(Key.instance), netns = try fields.optionalString(Key.netns) ?? ""
+        let net = try fields.object(Key.net), stats = try fields.optionalObject(Key.stats)
+        let enableSessionSync = try fields.optionalBool(Key.enableSessionSync) ?? false
+        let advertiseRate = try fields.optionalAdvertiseRate(Key.advertiseRate)
         do {
-            try self.init(name: try fields.string(Key.instance), netns: try fields.optionalString(Key.netns) ?? "",
-                          net: try fields.object(Key.net), netPath: "\(where_): \(Key.net)",
-                          stats: try fields.optionalObject(Key.stats), statsPath: "\(where_): \(Key.stats)",
-                          enableSessionSync: try fields.optionalBool(Key.enableSessionSync) ?? false,
-                          advertiseRate: try fields.optionalAdvertiseRate(Key.advertiseRate))
-        } catch where error.code == .invalidName || error.code == .invalidValue {
-            throw fields.failure(error.code, error.message)
+            try self.init(checking: name, netns: netns, net: net, netPath: Key.net, stats: stats, statsPath: Key.stats,
+                          enableSessionSync: enableSessionSync, advertiseRate: advertiseRate)
+        } catch {
+            switch error {
+            case let .control(refusal): throw fields.failure(refusal.code, refusal.message)
+            case let .configuration(field, problem): throw fields.failure(.invalidConfig, Self.describe(problem, in: field))
+            }
         }
+    }
+
+    /// A problem of the `net` or `stats` object as a field of a request or of the state
+    /// file: `field 'net', key "ttl": expected an integer from 0 to 255, found 300`.
+    public static func describe(_ problem: ConfigurationError, in field: String) -> String {
+        "field '\(field)'" + (problem.key.map { ", key \"\($0)\"" } ?? "") + ": " + problem.message
+    }
+
+    private enum Refusal: Error {
+        case control(ControlError)
+        case configuration(field: String, ConfigurationError)
+    }
+
+    private init(checking name: String, netns: String, net: JSONValue, netPath: String, stats: JSONValue?, statsPath: String,
+                 enableSessionSync: Bool, advertiseRate: Int?) throws(Refusal) {
+        do {
+            _ = try InstanceName(name)
+        } catch {
+            throw .control(ControlError(.invalidName, "instance name '\(name)': \(error)"))
+        }
+        if let advertiseRate, let problem = AdvertiseRate.problem(Int64(advertiseRate), field: "field '\(Key.advertiseRate)'") {
+            throw .control(ControlError(.invalidValue, problem))
+        }
+        do {
+            self.net = try NetSocketConfig.decode(net, path: netPath)
+        } catch {
+            throw .configuration(field: Key.net, error)
+        }
+        do {
+            self.stats = try stats.map { object throws(ConfigurationError) in
+                let config = try StatsSocketConfig.decode(object, path: statsPath)
+                try Self.checkBindable(config)
+                return config
+            }
+        } catch {
+            throw .configuration(field: Key.stats, error)
+        }
+        self.name = name
+        self.netns = netns
+        netObject = net
+        statsObject = stats
+        self.enableSessionSync = enableSessionSync
+        self.advertiseRate = advertiseRate
     }
 
     /// The fields, in the schema's order; `netns` and `stats` are left out when empty,

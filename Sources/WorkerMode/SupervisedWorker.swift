@@ -92,7 +92,7 @@ public final class SupervisedWorker {
         do {
             configuration = try resolveConfiguration()
         } catch {
-            exitCode = fail("invalid configuration for instance '\(instance.name)': \(error)", configuration: true)
+            exitCode = fail("invalid configuration for instance '\(instance.name)': \(error.message)", configuration: true)
             loop.stop()
             return
         }
@@ -103,13 +103,28 @@ public final class SupervisedWorker {
         }
     }
 
-    /// Interface names and services resolve here, inside the namespace.
-    private func resolveConfiguration() throws -> WorkerConfiguration {
-        let name = try InstanceName(instance.name)
-        let network = try instance.net.resolve()
+    /// Interface names and services resolve here, inside the namespace; a problem is
+    /// named as a field of the instance (`field 'net', key "in interface": ...`).
+    private func resolveConfiguration() throws(ControlError) -> WorkerConfiguration {
+        let name: InstanceName
+        let network: NetSocketSettings?
         var stats: WorkerConfiguration.StatsEndpoint?
+        do {
+            name = try InstanceName(instance.name)
+        } catch {
+            throw ControlError(.invalidName, error.description)
+        }
+        do {
+            network = try instance.net.resolve()
+        } catch {
+            throw ControlError(.invalidConfig, InstanceSpec.describe(error, in: InstanceSpec.Key.net))
+        }
         if let config = instance.stats {
-            stats = WorkerConfiguration.StatsEndpoint(address: config.resolvedAddress, port: String(try config.resolvedPort()))
+            do {
+                stats = WorkerConfiguration.StatsEndpoint(address: config.resolvedAddress, port: String(try config.resolvedPort()))
+            } catch {
+                throw ControlError(.invalidConfig, InstanceSpec.describe(error, in: InstanceSpec.Key.stats))
+            }
         }
         return WorkerConfiguration(instance: name, network: network, stats: stats,
                                    enableSessionSync: instance.enableSessionSync)

@@ -120,6 +120,13 @@ extension JSONValue {
 }
 
 /// The instances of a `list` (or `status` without a name) result.
+/// The one status object of `jooldctl status NAME --json` (`{"instances": [one]}`).
+func onlyInstance(_ result: CommandResult) throws -> JSONValue {
+    let list = try instances(in: try result.json())
+    guard list.count == 1 else { throw TestFailure("not one instance: \(result)") }
+    return list[0]
+}
+
 func instances(in result: JSONValue) throws -> [JSONValue] {
     guard let list = result["instances"]?.arrayValue else {
         throw TestFailure("no \"instances\" array in \(result.serialized())")
