@@ -54,7 +54,7 @@ public enum ControlOperation: Equatable, Sendable {
             throw ControlError(.unknownOp, "unknown operation '\(request.op)' (\(known))")
         }
         let fields = try JSONFields(request.body, what: "the request")
-        if name != .add { try fields.refuseUnknown(ControlRequest.envelopeKeys + name.fieldKeys) }
+        try fields.refuseUnknown(ControlRequest.envelopeKeys + name.fieldKeys)
         switch name {
         case .version: self = .version
         case .add: self = .add(try InstanceSpec(reading: fields, extraKeys: ControlRequest.envelopeKeys))

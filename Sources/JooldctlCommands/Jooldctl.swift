@@ -35,8 +35,8 @@ public enum Jooldctl {
                            helpColumns: Int? = 80, live: LiveOutput? = nil) -> JooldctlResult {
         let context = CommandContext(environment: environment, currentDirectory: currentDirectory, live: live)
         if let unknown = unknownHelpTopic(arguments) {
-            let known = JooldctlCommand.configuration.subcommands.map { $0.configuration.commandName ?? "" }
-            context.printError("jooldctl: help: no subcommand '\(TerminalText.escaped(unknown))' (\(known.joined(separator: ", ")))")
+            let known = subcommandNames.joined(separator: ", ")
+            context.printError("jooldctl: help: no subcommand '\(TerminalText.escaped(unknown))' (\(known))")
             return context.result(.usage)
         }
         let command: any ParsableCommand
@@ -76,9 +76,10 @@ public enum Jooldctl {
     /// would print the general help and succeed).
     static func unknownHelpTopic(_ arguments: [String]) -> String? {
         guard arguments.count >= 2, arguments[0] == "help", !arguments[1].hasPrefix("-") else { return nil }
-        let known = JooldctlCommand.configuration.subcommands.compactMap { $0.configuration.commandName }
-        return known.contains(arguments[1]) ? nil : arguments[1]
+        return subcommandNames.contains(arguments[1]) ? nil : arguments[1]
     }
+
+    static let subcommandNames = JooldctlCommand.configuration.subcommands.compactMap { $0.configuration.commandName }
 
     /// `jooldctl --socket P --json list` means `jooldctl list --socket P --json`: global
     /// options before the subcommand name are moved after it.

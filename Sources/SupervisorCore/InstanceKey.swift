@@ -22,7 +22,3 @@ public struct InstanceKey: Hashable, Comparable, Sendable, CustomStringConvertib
 extension InstanceSpec {
     public var key: InstanceKey { InstanceKey(netns: netns, instance: name) }
 }
-
-extension InstanceSelector {
-    var key: InstanceKey { InstanceKey(netns: netns, instance: instance) }
-}
