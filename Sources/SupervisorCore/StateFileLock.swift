@@ -1,3 +1,4 @@
+import Configuration
 import ControlProtocol
 import Glibc
 
@@ -11,6 +12,10 @@ public final class StateFileLock {
     /// Takes the lock of `stateFile` without waiting; throws when another process holds it.
     public init(for stateFile: StateFile) throws(ControlError) {
         path = stateFile.path + ".lock"
+        var state = stat()
+        if stat(stateFile.path, &state) == 0, state.st_mode & S_IFMT != S_IFREG {
+            throw ControlError(.invalidConfig, "the state file \(stateFile.path) is \(TextFile.kind(of: state.st_mode)), not a regular file")
+        }
         let directory = StateFile.directory(of: stateFile.path)
         if mkdir(directory, 0o755) != 0 && errno != EEXIST {
             throw Self.failure("cannot create directory \(directory)")

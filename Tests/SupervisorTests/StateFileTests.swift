@@ -50,9 +50,12 @@ extension SupervisorProcessTests {
                 #expect(twice.stderr.contains("instance 'a' appears twice: in namespace '\(netns)' and in namespace '/run/netns/\(netns)'"),
                         "\(twice)")
 
-                // The directory given as the state file.
-                let asDirectory = try refusedStart(s, state: s.directory.path)
-                #expect(asDirectory.status == 1 && asDirectory.stderr.contains("it is a directory, not a regular file"), "\(asDirectory)")
+                // A directory given as the state file.
+                let directory = s.directory.file("state.d")
+                #expect(mkdir(directory, 0o755) == 0)
+                let asDirectory = try refusedStart(s, state: directory)
+                #expect(asDirectory.status == 1 && asDirectory.stderr.contains("the state file \(directory) is a directory, not a regular file"),
+                        "\(asDirectory)")
             }
         }
 
