@@ -1,6 +1,6 @@
 import ArgumentParser
-import ControlProtocol
 import Configuration
+import ControlProtocol
 
 struct AdvertiseCommand: ControlCommand {
     static let configuration = CommandConfiguration(
@@ -46,8 +46,8 @@ struct AdvertiseCommand: ControlCommand {
         guard case .object = result else {
             throw JooldctlFailure(.protocolError, "the supervisor's advertise result is not an object: \(result.serialized().prefix(200))")
         }
-        let instance = result["instance"]?.stringValue ?? name
-        let netns = result["netns"]?.stringValue ?? (target.netns ?? "")
+        let instance = result[InstanceSpec.Key.instance]?.stringValue ?? name
+        let netns = result[InstanceSpec.Key.netns]?.stringValue ?? (target.netns ?? "")
         if result["method"] == nil, result["started"]?.boolValue == true {
             context.print("started advertising \(Formatting.label(instance: instance, netns: netns)) (not waiting for it to finish)")
             return

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 
 struct RemoveCommand: ControlCommand {
     static let configuration = CommandConfiguration(
@@ -23,8 +24,8 @@ struct RemoveCommand: ControlCommand {
         if options.json {
             context.print(result.serialized())
         } else {
-            let instance = result["instance"]?.stringValue ?? name
-            let netns = result["netns"]?.stringValue ?? (target.netns ?? "")
+            let instance = result[InstanceSpec.Key.instance]?.stringValue ?? name
+            let netns = result[InstanceSpec.Key.netns]?.stringValue ?? (target.netns ?? "")
             context.print("removed \(Formatting.label(instance: instance, netns: netns))")
         }
     }

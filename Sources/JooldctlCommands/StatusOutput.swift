@@ -19,7 +19,7 @@ func statusRecords(_ result: JSONValue) throws(JooldctlFailure) -> [InstanceStat
     let objects: [JSONValue]
     if case let .array(items)? = result["instances"] {
         objects = items
-    } else if result["instance"] != nil {
+    } else if result[InstanceSpec.Key.instance] != nil {
         objects = [result]
     } else {
         throw JooldctlFailure(.protocolError, "the supervisor's result lacks 'instances': \(result.serialized().prefix(200))")
