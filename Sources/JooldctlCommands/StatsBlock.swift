@@ -24,7 +24,8 @@ struct StatsBlock {
         "no counters for \(Formatting.label(instance: instance, netns: netns)): its worker is not running (state \(state))"
     }
 
-    /// The six seed lines then the extra counters, each "NAME,value\n"; nil without counters.
+    /// The six lines of the stock stats reply (docs/jool-kernel-protocol.md §13), then the
+    /// extra counters, each "NAME,value\n"; nil without counters.
     func lines() throws(JooldctlFailure) -> String? {
         guard let counters else { return nil }
         var text = ""

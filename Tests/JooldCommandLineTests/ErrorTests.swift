@@ -1,6 +1,7 @@
 import Configuration
 import Glibc
 @testable import JooldCommandLine
+import NetworkTestSupport
 import Testing
 
 @Suite struct MissingFileTests {
@@ -61,7 +62,7 @@ import Testing
 }
 
 @Suite struct UsageErrorTests {
-    func usage(_ arguments: [String], in dir: Scratch,
+    func usage(_ arguments: [String], in dir: TemporaryDirectory,
                sourceLocation: SourceLocation = #_sourceLocation) -> String {
         guard case let .usage(text)? = dir.failure(arguments, sourceLocation: sourceLocation) else {
             Issue.record("expected a usage error for \(arguments)", sourceLocation: sourceLocation)
@@ -142,7 +143,7 @@ import Testing
 
 @Suite struct ConfigurationErrorTests {
     /// The ConfigurationError for `arguments`.
-    func configurationError(_ arguments: [String], in dir: Scratch,
+    func configurationError(_ arguments: [String], in dir: TemporaryDirectory,
                             sourceLocation: SourceLocation = #_sourceLocation) -> ConfigurationError? {
         guard let error = dir.failure(arguments, sourceLocation: sourceLocation) else { return nil }
         guard let configuration = error.configurationError else {

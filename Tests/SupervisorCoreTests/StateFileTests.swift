@@ -2,6 +2,7 @@ import Configuration
 import ControlProtocol
 import Foundation
 import Glibc
+import NetworkTestSupport
 import SupervisorCore
 import Testing
 
@@ -11,9 +12,9 @@ import Testing
     private static let entry = #"{"instance": "potato", "netns": "blue", "net": {}, "enable_ss": false}"#
 
     private func withFile(_ text: String?, _ body: (String, StateFile) throws -> Void) throws {
-        let base = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        let path = base + "/state.json"
+        let base = TemporaryDirectory(prefix: "jsc")
+        defer { base.remove() }
+        let path = base.file("state.json")
         if let text { try text.write(toFile: path, atomically: false, encoding: .utf8) }
         try body(path, StateFile(path: path))
     }

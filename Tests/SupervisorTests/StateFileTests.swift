@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Glibc
 import JoolSimulator
+import NetworkTestSupport
 import Testing
 
 extension SupervisorProcessTests {
@@ -141,15 +142,15 @@ extension SupervisorProcessTests {
                 let stats = try s.netFile("stats.json", #"{"address": "nope", "port": 45678}"#)
                 let client = try s.ctl("add", "default", "--net", net, "--stats", stats, "--netns", netns)
                 #expect(client.status == 2 && client.stderr.contains(#"key "address": expected an IPv4 or IPv6 address"#), "\(client)")
-                let raw = try RawClient.request(#"{"op": "add", "instance": "default", "netns": "\#(netns)", "net": {}, "stats": {"address": "nope"}}"#,
+                let raw = try RawControlClient.request(#"{"op": "add", "instance": "default", "netns": "\#(netns)", "net": {}, "stats": {"address": "nope"}}"#,
                                                 socketPath: s.socketPath)
-                #expect(raw.errorCode == "invalid-config" && raw.errorMessage?.contains("\"nope\"") == true, "\(raw)")
-                let unknown = try RawClient.request(#"{"op": "add", "instance": "default", "netns": "\#(netns)", "net": {}, "enable-ss": true}"#,
+                #expect(raw.errorCode == .invalidConfig && raw.errorMessage?.contains("\"nope\"") == true, "\(raw)")
+                let unknown = try RawControlClient.request(#"{"op": "add", "instance": "default", "netns": "\#(netns)", "net": {}, "enable-ss": true}"#,
                                                     socketPath: s.socketPath)
-                #expect(unknown.errorCode == "unknown-field" && unknown.errorMessage?.contains("did you mean 'enable_ss'?") == true, "\(unknown)")
-                let typed = try RawClient.request(#"{"op": "add", "instance": "default", "netns": ["\#(netns)"], "net": {}}"#,
+                #expect(unknown.errorCode == .unknownField && unknown.errorMessage?.contains("did you mean 'enable_ss'?") == true, "\(unknown)")
+                let typed = try RawControlClient.request(#"{"op": "add", "instance": "default", "netns": ["\#(netns)"], "net": {}}"#,
                                                   socketPath: s.socketPath)
-                #expect(typed.errorCode == "wrong-type" && typed.errorMessage == "field 'netns' must be a string, found an array", "\(typed)")
+                #expect(typed.errorCode == .wrongType && typed.errorMessage == "field 'netns' must be a string, found an array", "\(typed)")
                 #expect(try s.list().isEmpty)
                 #expect(s.directory.read("state.json") == nil)
             }
