@@ -29,14 +29,14 @@ struct StatsBlock {
     func lines() throws(JooldctlFailure) -> String? {
         guard let counters else { return nil }
         var text = ""
-        for key in Formatting.seedCounters {
+        for key in Formatting.stockCounters {
             guard let value = counters[key] else {
                 throw JooldctlFailure(.protocolError, "the supervisor's counters for \(Formatting.label(instance: instance, netns: netns)) lack \(key)")
             }
             text += "\(key),\(Formatting.counterValue(value))\n"
         }
         if case let .object(members) = counters {
-            for member in members where !Formatting.seedCounters.contains(member.key) {
+            for member in members where !Formatting.stockCounters.contains(member.key) {
                 text += "\(member.key),\(Formatting.counterValue(member.value))\n"
             }
         }

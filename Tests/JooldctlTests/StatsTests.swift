@@ -6,7 +6,7 @@ import Testing
 /// `jooldctl stats`: the stock stats server's six lines first, then ours.
 @Suite struct StatsTests {
     static func counters(_ values: [Int64]) -> JSONValue {
-        .object(zip(Formatting.seedCounters, values).map { JSONValue.Member($0, .integer($1)) })
+        .object(zip(Formatting.stockCounters, values).map { JSONValue.Member($0, .integer($1)) })
     }
 
     static let extra = JSONValue.object([
@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func theStockLinesComeInTheStockOrderWhateverTheSupervisorsOrder() {
-        let shuffled = JSONValue.object(Formatting.seedCounters.enumerated().reversed().map {
+        let shuffled = JSONValue.object(Formatting.stockCounters.enumerated().reversed().map {
             JSONValue.Member($0.element, .integer(Int64($0.offset)))
         })
         let supervisor = FakeSupervisor(.result(.object(["instances": .array([
