@@ -39,7 +39,7 @@ extension SupervisorProcessTests {
                 let first = try #require(k.supervisor.workerPIDs().first)
                 kill(first, SIGKILL)
                 let restarted = eventually(within: .seconds(10)) { () -> pid_t? in
-                    guard let status = try? k.ctl("status", "default", "--netns", k.netns, "--json").json(),
+                    guard let status = try? onlyInstance(k.ctl("status", "default", "--netns", k.netns, "--json")),
                           isRunning(status), let pid = status.pid, pid != first else { return nil }
                     return pid
                 }

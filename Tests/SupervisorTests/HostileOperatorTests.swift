@@ -156,8 +156,8 @@ extension SupervisorProcessTests {
             var pair: [Int32] = [-1, -1]
             try check(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue | SOCK_CLOEXEC.rawValue), 0, &pair) == 0, "socketpair")
             defer { close(pair[0]) }
-            let configure = WorkerMessage.configure(WorkerSpec(instance: "default", netns: "", netnsPath: "", net: .object([]),
-                                                               stats: nil, enableSessionSync: false)).encoded
+            let instance = try InstanceSpec(name: "default", net: .object([]), netPath: "net")
+            let configure = WorkerMessage.configure(WorkerSpec(instance: instance, netnsPath: "")).encoded
             try check(send(pair[0], configure, configure.count, 0) == configure.count, "send")
             let log = directory.file("worker.log"), pidFile = directory.file("worker.pid")
             let script = #""$0" --control-fd 3 >"$1" 2>&1 & echo $! >"$2""#
