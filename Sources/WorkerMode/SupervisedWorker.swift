@@ -33,7 +33,8 @@ public final class SupervisedWorker {
     private var feed: SessionFeed?
     private var feedTimer: EventLoop.TimerID?
     /// The namespace entered (nil: the supervisor's own), kept open to compare with
-    /// what its path stands for later.
+    /// what its path stands for later (held open, its inode number cannot go to a new
+    /// namespace meanwhile).
     private var namespace: NetworkNamespaceFile?
     public static let namespaceCheckInterval: Duration = .seconds(2)
 
