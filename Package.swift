@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(name: "jooldctl", dependencies: ["JooldctlCommands", "LinuxRuntime"]),
         // A stand-in for the Jool kernel module (its netlink bytes over a Unix socket),
         // for host tests and benchmarks.
-        .target(name: "JoolSimulator", dependencies: ["Netlink", "JoolWire"]),
+        .target(name: "JoolSimulator", dependencies: ["Netlink", "JoolWire", "LinuxRuntime"]),
         // Benchmarks (scripts/bench, docs/benchmarks.md): not part of the test suite.
         // The lean C driver that plays the kernel at full speed, the floor loop, and the
         // command that runs them against the real release binaries.

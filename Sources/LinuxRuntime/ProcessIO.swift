@@ -6,9 +6,8 @@ import Glibc
 public func writeAll(_ fd: Int32, _ text: String) -> Bool {
     var bytes = Array(text.utf8)[...]
     while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if written < 0, errno == EINTR { continue }
-        guard written > 0 else { return false }
+        let written = try? SystemCall.retrying("write") { bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+        guard let written, written > 0 else { return false }
         bytes = bytes.dropFirst(written)
     }
     return true

@@ -236,7 +236,7 @@ public final class Advertiser {
             guard run.sessions == 0 || run.sessions + next.records <= allowance else { return }
             do {
                 try worker.sendToPeers(next.bytes)
-            } catch let error as SystemError where error.errno == EAGAIN || error.errno == ENOBUFS {
+            } catch .system(let error) where error.errno == EAGAIN || error.errno == ENOBUFS {
                 return   // the socket buffer is full: the next slice tries again
             } catch {
                 finish(.failure(.network("\(error)")))

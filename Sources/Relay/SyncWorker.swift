@@ -67,9 +67,9 @@ public final class SyncWorker {
     /// Sends one datagram of session records (not from the kernel: an advertisement)
     /// to the peers, counted in NET_SENT_*. Throws what the socket says (EAGAIN when its
     /// buffer is full), or EDESTADDRREQ without a network side.
-    public func sendToPeers(_ datagram: [UInt8]) throws {
+    public func sendToPeers(_ datagram: [UInt8]) throws(MulticastSocketError) {
         guard let network else {
-            throw SystemError("sendto", errno: EDESTADDRREQ, context: "no multicast socket is configured")
+            throw .system(SystemError("sendto", errno: EDESTADDRREQ, context: "no multicast socket is configured"))
         }
         try network.send(datagram)
         counters.countNetworkSent(bytes: datagram.count)

@@ -2,6 +2,7 @@ import Configuration
 import Glibc
 import JoolSimulator
 import JoolWire
+import LinuxRuntime
 import Logging
 import NetworkTestSupport
 @testable import Relay
@@ -17,11 +18,11 @@ import Testing
         init(_ inner: UnixKernelChannel) { self.inner = inner }
         var fd: Int32 { inner.fd }
         var portID: UInt32 { inner.portID }
-        func send(_ message: [UInt8]) throws { try inner.send(message) }
-        func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> KernelReceive {
+        func send(_ message: [UInt8]) throws(SystemError) { try inner.send(message) }
+        func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> KernelReceive {
             faults.isEmpty ? try inner.receive(into: buffer) : faults.removeFirst()
         }
-        func joinGroup(_ id: UInt32) throws {}
+        func joinGroup(_ id: UInt32) throws(SystemError) {}
         func close() { inner.close() }
     }
 

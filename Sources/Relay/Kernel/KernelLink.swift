@@ -56,7 +56,7 @@ public final class KernelLink {
 
     public func joinSessionGroup() throws(KernelLinkError) {
         guard let id = family?.jooldGroupID else { throw .noJooldGroup(groups: []) }
-        do { try channel.joinGroup(id) } catch { throw .system(Self.systemError(error)) }
+        do { try channel.joinGroup(id) } catch { throw .system(error) }
     }
 
     /// Sends a request built for a fresh sequence number and waits for its reply
@@ -65,13 +65,13 @@ public final class KernelLink {
     public func request(_ what: String, timeoutMilliseconds: Int = replyTimeoutMilliseconds,
                         _ build: (UInt32) throws -> [UInt8]) throws(KernelLinkError) -> NetlinkMessage {
         let sequence = nextSequence()
+        let message: [UInt8]
         do {
-            try channel.send(try build(sequence))
-        } catch let error as SystemError {
-            throw .system(error)
+            message = try build(sequence)
         } catch {
             throw .malformedReply(request: what, "cannot build the request: \(error)")
         }
+        try send(message)
         let deadline = MonotonicClock.nanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         while true {
             var reply: NetlinkMessage?
@@ -94,19 +94,17 @@ public final class KernelLink {
             }
             let now = MonotonicClock.nanoseconds()
             guard now < deadline else { throw .noReply(request: what, milliseconds: timeoutMilliseconds) }
-            let readable: Bool
             do {
-                readable = try channel.waitReadable(milliseconds: Int32(min((deadline - now) / 1_000_000 + 1, 1000)))
+                _ = try channel.waitReadable(milliseconds: Int32(min((deadline - now) / 1_000_000 + 1, 1000)))
             } catch {
-                throw .system(Self.systemError(error))
+                throw .system(error)
             }
-            _ = readable
         }
     }
 
     /// Sends a message that expects no reply on success (ACK, ADD).
     public func send(_ message: [UInt8]) throws(KernelLinkError) {
-        do { try channel.send(message) } catch { throw .system(Self.systemError(error)) }
+        do { try channel.send(message) } catch { throw .system(error) }
     }
 
     /// What `drain` saw besides messages.
@@ -149,7 +147,7 @@ public final class KernelLink {
     private func readOnce(report: inout DrainReport, inPlace: (UnsafeRawBufferPointer) -> Bool = { _ in false },
                           _ handler: (NetlinkMessage) -> Void) throws(KernelLinkError) -> KernelReceive {
         let outcome: KernelReceive
-        do { outcome = try channel.receive(into: buffer) } catch { throw .system(Self.systemError(error)) }
+        do { outcome = try channel.receive(into: buffer) } catch { throw .system(error) }
         switch outcome {
         case .empty:
             break
@@ -191,9 +189,5 @@ public final class KernelLink {
         }
         guard message.type != NetlinkController.id else { return }
         _ = try JoolReply.parse(message)
-    }
-
-    private static func systemError(_ error: any Error) -> SystemError {
-        (error as? SystemError) ?? SystemError("kernel channel", errno: EIO, context: "\(error)")
     }
 }
