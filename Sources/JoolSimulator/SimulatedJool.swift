@@ -69,6 +69,8 @@ public final class SimulatedJool: Sendable {
         /// Per instance name, in the kernel's table order, one session per (proto, src4, dst4).
         var sessions: [String: [Session]] = [:]
         var sessionsPerPage = SimulatedJool.defaultSessionsPerPage
+        /// Session packets multicast just before the next reply.
+        var beforeNextReply: [[UInt8]] = []
     }
 
     public let path: String
@@ -167,6 +169,13 @@ public final class SimulatedJool: Sendable {
         sendToAll(KernelMessages.sessionMulticast(instance: instance, version: version, payload: payload))
     }
 
+    /// Multicasts a session packet just before the next reply to a request, as the kernel
+    /// does when a session changes while a request is in flight.
+    public func multicastBeforeNextReply(payload: [UInt8], instance: String = "default") {
+        let packet = KernelMessages.sessionMulticast(instance: instance, version: version, payload: payload)
+        state.withLock { $0.beforeNextReply.append(packet) }
+    }
+
     /// Sends arbitrary bytes as if the kernel had (hostile-kernel tests).
     public func sendToAll(_ message: [UInt8]) {
         let clients = state.withLock { $0.clients }
@@ -211,7 +220,13 @@ public final class SimulatedJool: Sendable {
                     continue
                 }
                 for message in NetlinkMessage.split(Array(buffer[0..<count])).messages {
-                    if let answer = handle(message) { send(answer, to: entry.fd) }
+                    guard let answer = handle(message) else { continue }
+                    let interleaved = state.withLock { state in
+                        defer { state.beforeNextReply = [] }
+                        return state.beforeNextReply
+                    }
+                    interleaved.forEach(sendToAll)
+                    send(answer, to: entry.fd)
                 }
             }
         }

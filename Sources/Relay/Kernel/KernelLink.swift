@@ -14,8 +14,14 @@ public final class KernelLink {
     public private(set) var family: GenericFamilyInfo?
     private var lastSequence: UInt32
     private let buffer: UnsafeMutableRawBufferPointer
-    /// Messages that arrived while a request waited for its reply.
+    /// Messages that arrived while a request waited for its reply, when nobody took them.
     private var backlog: [NetlinkMessage] = []
+
+    /// Takes the messages that answer no request (session packets, error replies to ADD
+    /// and ACK); the relay sets it. `request` hands it those that arrive while it waits
+    /// for its reply, as they arrive, so a session packet is relayed and ACKed before
+    /// `request` returns, whoever made the request. Without it they wait for `drain`.
+    public var onUnsolicitedMessage: ((NetlinkMessage) -> Void)?
 
     public static let receiveBufferSize = 64 * 1024
     public static let replyTimeoutMilliseconds = 2000
@@ -60,8 +66,8 @@ public final class KernelLink {
     }
 
     /// Sends a request built for a fresh sequence number and waits for its reply
-    /// (a Jool reply, or a netlink error). Unrelated messages received meanwhile are
-    /// kept for `drain`. A Jool or netlink error reply is thrown as `.kernel`.
+    /// (a Jool reply, or a netlink error). Unrelated messages received meanwhile go to
+    /// `onUnsolicitedMessage` at once. A Jool or netlink error reply is thrown as `.kernel`.
     public func request(_ what: String, timeoutMilliseconds: Int = replyTimeoutMilliseconds,
                         _ build: (UInt32) throws -> [UInt8]) throws(KernelLinkError) -> NetlinkMessage {
         let sequence = nextSequence()
@@ -78,13 +84,15 @@ public final class KernelLink {
             try readOnce { message in
                 if reply == nil, message.sequence == sequence, message.portID == channel.portID {
                     reply = message
+                } else if let onUnsolicitedMessage {
+                    onUnsolicitedMessage(message)
                 } else {
                     backlog.append(message)
                 }
             }
             if let reply {
                 do {
-                    try Self.checkReply(reply)
+                    try JoolReply.check(reply)
                 } catch let .kernel(error) {
                     throw .kernel(request: what, error)
                 } catch {
@@ -176,18 +184,5 @@ public final class KernelLink {
         let (messages, error) = NetlinkMessage.split(Array(bytes))
         messages.forEach(handler)
         if let error { report.malformed.append(error.description) }
-    }
-
-    /// Throws the error a reply reports: a netlink error, or a Jool error reply.
-    /// Replies of other families (nlctrl) are left to their own decoders.
-    private static func checkReply(_ message: NetlinkMessage) throws(JoolReplyError) {
-        if message.isError {
-            let report: NetlinkErrorReport
-            do { report = try message.errorReport() } catch { throw .malformed(error) }
-            if let error = report.kernelError { throw .kernel(error) }
-            return
-        }
-        guard message.type != NetlinkController.id else { return }
-        _ = try JoolReply.parse(message)
     }
 }
