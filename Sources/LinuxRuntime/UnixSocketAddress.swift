@@ -28,14 +28,14 @@ public struct UnixSocketAddress: CustomStringConvertible, @unchecked Sendable {
     private init(bytes: [UInt8], abstract: Bool, shown: String) throws(SystemError) {
         let call = "sockaddr_un"
         guard bytes.count > (abstract ? 1 : 0) else {
-            throw SystemError(call, errno: EINVAL, context: "an empty Unix socket path")
+            throw SystemError(call, errno: EINVAL, context: "an empty path")
         }
         guard abstract || !bytes.contains(0) else {
-            throw SystemError(call, errno: EINVAL, context: "\(shown) holds a NUL byte")
+            throw SystemError(call, errno: EINVAL, context: "a path with a NUL byte")
         }
         guard bytes.count <= Self.maxPathBytes else {
-            throw SystemError(call, errno: ENAMETOOLONG,
-                              context: "\(shown): \(bytes.count) bytes, at most \(Self.maxPathBytes) fit")
+            throw SystemError(call, errno: ENAMETOOLONG, context:
+                "\(shown) is \(bytes.count) bytes long; a Unix socket path has at most \(Self.maxPathBytes)")
         }
         storage.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &storage.sun_path) { $0.copyBytes(from: bytes) }

@@ -96,5 +96,5 @@ final class RelayTarget {
 func write(_ text: String, to path: String) throws {
     let fd = try SystemCall.retrying("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
     defer { close(fd) }
-    guard writeAll(fd, text) else { throw SystemError.lastError("write", path) }
+    try writeAll(fd, Array(text.utf8), context: path)
 }

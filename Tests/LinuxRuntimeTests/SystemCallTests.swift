@@ -90,7 +90,8 @@ import Testing
         let error = #expect(throws: SystemError.self) { try UnixSocketAddress(path: path) }
         #expect(error?.errno == ENAMETOOLONG)
         #expect(error?.context.contains(path) == true, "\(String(describing: error))")
-        #expect(error?.description.contains("at most 107") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("\(path.utf8.count) bytes long; a Unix socket path has at most 107") == true,
+                "\(String(describing: error))")
     }
 
     @Test func theLongestPathThatFitsWorks() throws {
@@ -112,7 +113,7 @@ import Testing
     }
 
     @Test func emptyAndNULPathsAreRefused() {
-        #expect(throws: SystemError("sockaddr_un", errno: EINVAL, context: "an empty Unix socket path")) {
+        #expect(throws: SystemError("sockaddr_un", errno: EINVAL, context: "an empty path")) {
             try UnixSocketAddress(path: "")
         }
         #expect((#expect(throws: SystemError.self) { try UnixSocketAddress(path: "/tmp/a\u{0}b") })?.errno == EINVAL)
