@@ -1,5 +1,6 @@
 import Configuration
 import Glibc
+import LinuxRuntime
 
 /// Reads the `net` and `stats` files of `jooldctl add` on the client side (relative paths
 /// are relative to jooldctl's current directory) and checks them with the Configuration module's parsers,
@@ -44,18 +45,21 @@ public enum ConfigurationFiles {
     static func read(_ path: String, currentDirectory: String) throws(JooldctlFailure) -> String {
         guard !path.isEmpty else { throw JooldctlFailure(.usage, "empty file name") }
         let full = path.hasPrefix("/") ? path : currentDirectory + "/" + path
-        let fd = open(full, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw unreadable(path, errorText(errno)) }
+        let fd: Int32
+        do { fd = try SystemCall.retrying("open", full) { open(full, O_RDONLY | O_CLOEXEC) } } catch {
+            throw unreadable(path, error.reason)
+        }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw unreadable(path, errorText(errno))
+            let count: Int
+            do {
+                count = try SystemCall.retrying("read", full) { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) } }
+            } catch {
+                throw unreadable(path, error.reason)
             }
+            if count == 0 { break }
             bytes += chunk[0..<count]
             guard bytes.count <= maximumFileSize else {
                 throw unreadable(path, "it is larger than \(maximumFileSize) bytes")

@@ -1,6 +1,7 @@
 import Configuration
 import ControlProtocol
 import Glibc
+import LinuxRuntime
 
 /// The set of instances, kept across supervisor restarts in a JSON file people can
 /// read and edit:
@@ -62,20 +63,18 @@ public struct StateFile: Sendable {
             throw failure("cannot create directory \(directory)")
         }
         let temporary = "\(path).tmp.\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw failure("cannot create \(temporary)") }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                let error = failure("cannot write \(temporary)")
-                close(fd)
-                unlink(temporary)
-                throw error
-            }
-            written += count
+        let fd: Int32
+        do {
+            fd = try SystemCall.retrying("open", temporary) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640) }
+        } catch {
+            throw failure("cannot create \(temporary)", error)
+        }
+        do {
+            try writeAll(fd, Array(text.utf8), context: temporary)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw failure("cannot write \(temporary)", error)
         }
         guard fsync(fd) == 0 else {
             let error = failure("cannot fsync \(temporary)")
@@ -94,6 +93,10 @@ public struct StateFile: Sendable {
             _ = fsync(directoryFD)
             close(directoryFD)
         }
+    }
+
+    private func failure(_ what: String, _ error: SystemError) -> ControlError {
+        ControlError(.internal, "state file: \(what): \(error.reason)")
     }
 
     private func failure(_ what: String) -> ControlError {
