@@ -15,7 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        // System libraries from the design card (Debian: libmnl-dev, libjansson-dev).
+        // System libraries (Debian: libmnl-dev, libjansson-dev).
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         // Plain C wrappers for the Linux calls and macros Glibc's Swift module does not expose.
@@ -88,12 +88,13 @@ let package = Package(
             "CBenchDriver", "JoolSimulator", "NetworkTestSupport", "LinuxRuntime", "JoolWire", "Configuration",
         ]),
         // Real network namespaces and veth pairs, real users and groups, child processes,
-        // clients and a log recorder for the host tests.
+        // a raw control-socket client, temporary directories and a log recorder for the
+        // host tests.
         .target(name: "NetworkTestSupport", dependencies: [
-            "LinuxRuntime", .product(name: "Logging", package: "swift-log"),
+            "LinuxRuntime", "Configuration", "ControlProtocol", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/NetworkTestSupport"),
         .testTarget(name: "LinuxRuntimeTests", dependencies: ["LinuxRuntime", "NetworkTestSupport"]),
-        .testTarget(name: "JoolWireTests", dependencies: ["JoolWire", "Netlink"]),
+        .testTarget(name: "JoolWireTests", dependencies: ["JoolWire", "Netlink", "NetworkTestSupport"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "JoolWire"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "JoolWire", "Configuration"]),
         .testTarget(name: "RelayTests", dependencies: [
@@ -106,7 +107,9 @@ let package = Package(
         .testTarget(name: "SupervisorCoreTests", dependencies: [
             "SupervisorCore", "ControlProtocol", "LinuxRuntime", "JoolWire", "Configuration", "NetworkTestSupport",
         ]),
-        .testTarget(name: "JooldCommandLineTests", dependencies: ["JooldCommandLine", "Configuration", "JoolWire"]),
+        .testTarget(name: "JooldCommandLineTests", dependencies: [
+            "JooldCommandLine", "Configuration", "JoolWire", "NetworkTestSupport",
+        ]),
         // jooldctl against a fake supervisor (in-process, and the built binary).
         .testTarget(name: "JooldctlTests", dependencies: [
             "JooldctlCommands", "ControlProtocol", "JoolWire", "Configuration", "NetworkTestSupport",

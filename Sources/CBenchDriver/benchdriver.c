@@ -181,6 +181,27 @@ static void drain_socket(int fd)
 		;
 }
 
+/* Receives one message from the worker on the kernel socket: returns its class (see
+ * classify_message), forwarding class 0 (anything else the worker sent) to the simulator,
+ * -2 to retry (EINTR) or -1 with result->error set (EAGAIN: nothing within the timeout). */
+static int receive_from_worker(int kfd, int simfd, uint8_t *buffer, size_t size,
+			       const struct bench_classify *classify, struct bench_result *result)
+{
+	ssize_t got = recv(kfd, buffer, size, 0);
+	if (got < 0 && errno == EINTR)
+		return -2;
+	if (got <= 0) {
+		result->error = got == 0 ? ECONNRESET : errno;
+		return -1;
+	}
+	int kind = classify_message(buffer, got, classify);
+	if (kind == 0 && simfd >= 0) {
+		send(simfd, buffer, (size_t)got, MSG_NOSIGNAL);
+		result->forwarded++;
+	}
+	return kind;
+}
+
 int bench_kernel_to_network(int kfd, int simfd, int listenfd, uint8_t *message, size_t length,
 			    size_t index_offset, uint64_t count, unsigned window,
 			    const struct bench_classify *classify, struct bench_result *result)
@@ -215,26 +236,13 @@ int bench_kernel_to_network(int kfd, int simfd, int listenfd, uint8_t *message, 
 			}
 			sent++;
 		}
-		ssize_t got = recv(kfd, buffer, sizeof(buffer), 0);
-		if (got < 0 && errno == EINTR)
+		int kind = receive_from_worker(kfd, simfd, buffer, sizeof(buffer), classify, result);
+		if (kind == -2)
 			continue;
-		if (got <= 0) {
-			result->error = got == 0 ? ECONNRESET : errno; /* EAGAIN: no ACK within 1 s */
-			break;
-		}
-		switch (classify_message(buffer, got, classify)) {
-		case 1:
+		if (kind == -1)
+			break; /* EAGAIN: no ACK within 1 s */
+		if (kind == 1)
 			acked++;
-			break;
-		case 0:
-			if (simfd >= 0) {
-				send(simfd, buffer, (size_t)got, MSG_NOSIGNAL);
-				result->forwarded++;
-			}
-			break;
-		default:
-			break;
-		}
 	}
 done:
 	result->seconds = (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e9;
@@ -293,26 +301,13 @@ int bench_network_to_kernel(int kfd, int simfd, int sendfd, const uint8_t *paylo
 			}
 			sent += (uint64_t)done;
 		}
-		ssize_t got = recv(kfd, buffer, sizeof(buffer), 0);
-		if (got < 0 && errno == EINTR)
+		int kind = receive_from_worker(kfd, simfd, buffer, sizeof(buffer), classify, result);
+		if (kind == -2)
 			continue;
-		if (got <= 0) {
-			result->error = got == 0 ? ECONNRESET : errno; /* EAGAIN: a datagram was lost */
-			break;
-		}
-		switch (classify_message(buffer, got, classify)) {
-		case 2:
+		if (kind == -1)
+			break; /* EAGAIN: a datagram was lost */
+		if (kind == 2)
 			added++;
-			break;
-		case 0:
-			if (simfd >= 0) {
-				send(simfd, buffer, (size_t)got, MSG_NOSIGNAL);
-				result->forwarded++;
-			}
-			break;
-		default:
-			break;
-		}
 	}
 	result->seconds = (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e9;
 	result->completed = added;

@@ -1,6 +1,6 @@
 /// Reads the keys of one configuration file's top-level object, rejecting
 /// unknown keys and wrong types with messages that name the file and the key.
-struct ConfigObjectReader {
+package struct ConfigObjectReader {
     let path: String
     private let members: [String: JSONValue]
 

@@ -1,6 +1,7 @@
 import JoolWire
+
 /// The modsocket JSON file: `{"instance": "<name>"}`, default "default".
-public struct ModSocketConfig: Equatable, Sendable {
+public struct ModSocketConfig: Equatable, Sendable, ConfigFile {
     public enum Key {
         public static let instance = "instance"
         public static let all = [instance]
@@ -12,15 +13,9 @@ public struct ModSocketConfig: Equatable, Sendable {
         self.instance = instance
     }
 
-    public static func load(path: String) throws(ConfigurationError) -> ModSocketConfig {
-        try ModSocketConfig(ConfigObjectReader.load(path: path, knownKeys: Key.all))
-    }
+    package static var knownKeys: [String] { Key.all }
 
-    public static func parse(_ text: String, path: String) throws(ConfigurationError) -> ModSocketConfig {
-        try ModSocketConfig(ConfigObjectReader(path: path, document: JSONValue.parse(text, path: path), knownKeys: Key.all))
-    }
-
-    private init(_ reader: ConfigObjectReader) throws(ConfigurationError) {
+    package init(reading reader: ConfigObjectReader) throws(ConfigurationError) {
         self.init()
         if let name = try reader.string(Key.instance) {
             instance = Configured(try Self.validate(name.value, origin: name.origin), from: name.origin)

@@ -1,6 +1,6 @@
 /// The netsocket JSON file as written (plus command-line overrides), before any
 /// name is resolved. A missing "multicast address" disables the network socket.
-public struct NetSocketConfig: Equatable, Sendable {
+public struct NetSocketConfig: Equatable, Sendable, ConfigFile {
     public enum Key {
         public static let multicastAddress = "multicast address"
         public static let multicastPort = "multicast port"
@@ -37,16 +37,9 @@ public struct NetSocketConfig: Equatable, Sendable {
     /// Whether a network socket is configured at all.
     public var isEnabled: Bool { multicastAddress != nil }
 
-    public static func load(path: String) throws(ConfigurationError) -> NetSocketConfig {
-        try NetSocketConfig(ConfigObjectReader.load(path: path, knownKeys: Key.all))
-    }
+    package static var knownKeys: [String] { Key.all }
 
-    /// Parses JSON text; `path` names it in error messages.
-    public static func parse(_ text: String, path: String) throws(ConfigurationError) -> NetSocketConfig {
-        try NetSocketConfig(ConfigObjectReader(path: path, document: JSONValue.parse(text, path: path), knownKeys: Key.all))
-    }
-
-    private init(_ reader: ConfigObjectReader) throws(ConfigurationError) {
+    package init(reading reader: ConfigObjectReader) throws(ConfigurationError) {
         self.init(multicastAddress: try reader.string(Key.multicastAddress),
                   multicastPort: try reader.port(Key.multicastPort),
                   inInterface: try reader.string(Key.inInterface),

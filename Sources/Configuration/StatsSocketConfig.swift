@@ -1,6 +1,6 @@
 /// The stats JSON file: `{"address": "<addr>", "port": "<port>" or <port>}`.
 /// Defaults are those of `jool session proxy`: [::]:6401.
-public struct StatsSocketConfig: Equatable, Sendable {
+public struct StatsSocketConfig: Equatable, Sendable, ConfigFile {
     public enum Key {
         public static let address = "address"
         public static let port = "port"
@@ -18,15 +18,9 @@ public struct StatsSocketConfig: Equatable, Sendable {
         self.port = port
     }
 
-    public static func load(path: String) throws(ConfigurationError) -> StatsSocketConfig {
-        try StatsSocketConfig(ConfigObjectReader.load(path: path, knownKeys: Key.all))
-    }
+    package static var knownKeys: [String] { Key.all }
 
-    public static func parse(_ text: String, path: String) throws(ConfigurationError) -> StatsSocketConfig {
-        try StatsSocketConfig(ConfigObjectReader(path: path, document: JSONValue.parse(text, path: path), knownKeys: Key.all))
-    }
-
-    private init(_ reader: ConfigObjectReader) throws(ConfigurationError) {
+    package init(reading reader: ConfigObjectReader) throws(ConfigurationError) {
         self.init(address: try reader.string(Key.address), port: try reader.port(Key.port))
     }
 

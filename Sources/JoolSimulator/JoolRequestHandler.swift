@@ -3,7 +3,7 @@ import JoolWire
 import Netlink
 
 /// How the simulated kernel answers one Jool request, after the rules of the real
-/// handlers (protocol reference sections 4 and 7).
+/// handlers (docs/jool-kernel-protocol.md §6 to §10).
 struct JoolRequestHandler {
     let simulator: SimulatedJool
     let message: NetlinkMessage

@@ -1,9 +1,10 @@
 import JoolWire
 import Netlink
 
-/// The messages the Jool module sends, built as the kernel builds them (section 2.5 and
-/// 6 of the protocol reference): replies copy the request's Jool header, genl cmd 0 and
-/// version 2, flags 0; multicasts carry sequence 0 and port 0 and the kernel's version.
+/// The messages the Jool module sends, built as the kernel builds them
+/// (docs/jool-kernel-protocol.md §4.5 and §10): replies copy the request's Jool header,
+/// genl cmd 0 and version 2, flags 0; multicasts carry sequence 0 and port 0 and the
+/// kernel's version.
 enum KernelMessages {
     static let familyID: UInt16 = 0x22
     static let groupID: UInt32 = 9

@@ -1,11 +1,11 @@
 import Configuration
 import ControlProtocol
+import JoolWire
 
 /// Text for people: tables, durations, stats lines.
 public enum Formatting {
     /// The six counters of the stock stats server, in its order.
-    public static let seedCounters = ["KERNEL_SENT_PKTS", "KERNEL_SENT_BYTES", "NET_RCVD_PKTS",
-                                      "NET_RCVD_BYTES", "NET_SENT_PKTS", "NET_SENT_BYTES"]
+    public static let stockCounters = JooldCounters().namedValues.map(\.name)
 
     public static let statusHeaders = ["INSTANCE", "NETNS", "STATE", "PID", "UPTIME", "RESTARTS", "ADV-RATE", "DETAIL"]
 

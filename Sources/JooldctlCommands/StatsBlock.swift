@@ -23,18 +23,19 @@ struct StatsBlock {
         "no counters for \(Formatting.label(instance: instance, netns: netns)): its worker is not running (state \(state))"
     }
 
-    /// The six seed lines then the extra counters, each "NAME,value\n"; nil without counters.
+    /// The six lines of the stock stats reply (docs/jool-kernel-protocol.md §13), then the
+    /// extra counters, each "NAME,value\n"; nil without counters.
     func lines() throws(JooldctlFailure) -> String? {
         guard let counters else { return nil }
         var text = ""
-        for key in Formatting.seedCounters {
+        for key in Formatting.stockCounters {
             guard let value = counters[key] else {
                 throw JooldctlFailure(.protocolError, "the supervisor's counters for \(Formatting.label(instance: instance, netns: netns)) lack \(key)")
             }
             text += "\(key),\(Formatting.counterValue(value))\n"
         }
         if case let .object(members) = counters {
-            for member in members where !Formatting.seedCounters.contains(member.key) {
+            for member in members where !Formatting.stockCounters.contains(member.key) {
                 text += "\(member.key),\(Formatting.counterValue(member.value))\n"
             }
         }

@@ -6,7 +6,7 @@ import Configuration
 import LinuxRuntime
 
 /// The UDP multicast socket joold uses to talk to its peers, opened exactly as
-/// Jool's netsocket.c does (protocol reference, section 8.2): bound to the group
+/// Jool's netsocket.c does (docs/jool-kernel-protocol.md §12.1): bound to the group
 /// address and port themselves, joined on the in-interface, loopback off, TTL set,
 /// sending through the out-interface. Non-blocking and close-on-exec.
 public final class MulticastSocket {

@@ -5,7 +5,7 @@ import Glibc
 import LinuxRuntime
 import Logging
 
-/// Jool's stats UDP server (protocol reference, section 8.4): every datagram,
+/// Jool's stats UDP server (docs/jool-kernel-protocol.md §13): every datagram,
 /// whatever it holds, even empty, is answered to its sender with the bytes the
 /// `reply` closure returns at that moment.
 ///

@@ -5,14 +5,10 @@ import LinuxRuntime
 import Logging
 
 /// One sync worker as a whole process: checks its prerequisites, opens its sockets and
-/// runs its single-threaded event loop until SIGTERM or SIGINT. Used by the `joold`
-/// executable (and later by the supervisor's workers).
+/// runs its single-threaded event loop until SIGTERM or SIGINT. `run` is the `joold`
+/// executable; the supervisor's workers (`SupervisedWorker`) use `start` and run their
+/// own loop.
 public enum WorkerProcess {
-    /// A failure at start, always printed on stderr by the caller.
-    public struct StartupError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     /// Runs the worker; returns the process exit code (0 after a clean stop).
     public static func run(_ configuration: WorkerConfiguration, environment: [String: String],
                            logger: Logger) -> Int32 {

@@ -33,7 +33,8 @@ import Testing
         }
     }
 
-    @Test func seedIPv6Example() throws {
+    /// The IPv6 example of Jool's joold(8) man page.
+    @Test func manPageIPv6Example() throws {
         let config = try load("""
             {
                 "multicast address": "ff08::db8:64:64",
@@ -52,7 +53,8 @@ import Testing
             ttl: 3, reuseAddress: true, display: "[ff08::db8:64:64]:6464"))
     }
 
-    @Test func seedIPv4Example() throws {
+    /// The IPv4 example of Jool's joold(8) man page.
+    @Test func manPageIPv4Example() throws {
         let settings = try #require(try load("""
             {
                 "multicast address": "233.252.0.64",

@@ -54,7 +54,8 @@ import Testing
 }
 
 @Suite struct StatsSocketConfigTests {
-    @Test func seedExample() throws {
+    /// The example of Jool's daemon configuration page (config-joold).
+    @Test func documentedExample() throws {
         try withTemporaryFile(#"{ "address": "127.0.0.1", "port": 45678 }"#, name: "statsocket.json") { path in
             let config = try StatsSocketConfig.load(path: path)
             #expect(config.resolvedAddress == "127.0.0.1")

@@ -62,7 +62,8 @@ struct KernelSideTests {
             #expect(joold.waitForLog("started:"))
             #expect(joold.log.contains("turned it on (--enable-ss)"), "\(joold.log)")
             #expect(joold.log.contains("state: running"))
-            // The exact GLOBAL_UPDATE of the protocol reference (A.3), but for our sequence and port.
+            // The exact GLOBAL_UPDATE of docs/jool-kernel-protocol.md, Appendix A.3, but for
+            // our sequence and port.
             let update = try #require(kernel.record.requests.first { $0.count > 16 && $0[16] == JoolNetlink.Command.globalUpdate.rawValue })
             #expect(update.count == 60)
             #expect(Array(update[48...]) == [0x0c, 0x00, 0x02, 0x80, 0x05, 0x00, 0x1b, 0x00, 0x01, 0x00, 0x00, 0x00])

@@ -116,7 +116,7 @@ struct RelayTests {
         }
     }
 
-    /// Section 5.6: a 4.1.15 kernel fed F1 records installs bogus sessions.
+    /// docs/jool-kernel-protocol.md §11.6: a 4.1.15 kernel fed F1 records installs bogus sessions.
     @Test func datagramsOfAnotherJoolEraNeverReachTheKernel() throws {
         try SyncPair.with(.ipv6, version: .v4_1_15) { pair in
             let modern = Fixtures.payload(2, format: .f3)

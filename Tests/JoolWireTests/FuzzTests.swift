@@ -1,5 +1,6 @@
 @testable import JoolWire
 @testable import Netlink
+import NetworkTestSupport
 import Testing
 
 /// Random and mutated bytes through every parser: each must return or throw, never trap.
@@ -50,7 +51,7 @@ import Testing
     }
 
     @Test func randomBytes() {
-        var random = SplitMix64(state: 1)
+        var random = SplitMix64(seed: 1)
         for _ in 0..<3000 {
             let length = Int.random(in: 0...300, using: &random)
             exercise((0..<length).map { _ in UInt8.random(in: 0...255, using: &random) })
@@ -58,7 +59,7 @@ import Testing
     }
 
     @Test func mutatedValidMessages() {
-        var random = SplitMix64(state: 2)
+        var random = SplitMix64(seed: 2)
         for seed in Self.seeds {
             for _ in 0..<1500 {
                 var bytes = seed

@@ -5,7 +5,7 @@ import Testing
 @Suite struct MessageParserTests {
     let builder = JoolRequestBuilder(familyID: 0x22, portID: 0x1234, instance: .default, version: .v4_1_15)
 
-    /// Appendix A.2: a kernel multicast carrying one F3 session.
+    /// docs/jool-kernel-protocol.md, Appendix A.2: a kernel multicast carrying one F3 session.
     let appendixA2 = hexBytes("""
         5c 00 00 00 22 00 00 00 00 00 00 00 00 00 00 00
         00 02 00 00 6a 6f 6f 6c 04 01 0f 00 02 00 00 00

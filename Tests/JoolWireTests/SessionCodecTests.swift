@@ -2,7 +2,7 @@
 import Testing
 
 @Suite struct SessionCodecTests {
-    /// Section 5.4's hex example.
+    /// The F3 example of docs/jool-kernel-protocol.md §11.4.
     let f3Example = hexBytes("""
         28 00 01 00  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 08
         c0 00 02 01  c0 00 02 08  00 6d d9 18  93 f6  f5 55  04 d2  00 00
@@ -76,7 +76,7 @@ import Testing
         #expect(record.count == 140)
         #expect(Array(record.prefix(16)) == hexBytes("8c 00 01 80 20 00 01 80 14 00 01 00 20 01 0d b8"))
         #expect(try SessionCodec.decode(record, format: .f1) == [f1Session])
-        // Offsets of section 5.2.
+        // Offsets of docs/jool-kernel-protocol.md §11.2.
         #expect(Array(record[36..<40]) == hexBytes("20 00 02 80"))
         #expect(Array(record[68..<72]) == hexBytes("14 00 03 80"))
         #expect(Array(record[72..<84]) == hexBytes("08 00 01 00 c0 00 02 01 06 00 02 00"))

@@ -30,7 +30,7 @@ func kernelJoolMessage(familyID: UInt16 = 0x22, sequence: UInt32 = 0, portID: UI
     return writer.bytes()
 }
 
-/// The session of the protocol document's examples (5.4, A.2).
+/// The TCP session of the examples in docs/jool-kernel-protocol.md (§11.4, Appendix A.2).
 let exampleSession = Session(
     proto: .tcp, state: .established, timer: .established,
     src6: .init(address: IPv6Address("2001:db8::8")!, port: 37878),
@@ -38,14 +38,3 @@ let exampleSession = Session(
     dst4: .init(address: IPv4Address("192.0.2.8")!, port: 1234),
     expirationMilliseconds: 7_199_000)
 
-/// Tiny deterministic PRNG for fuzzing (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

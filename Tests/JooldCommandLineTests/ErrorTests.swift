@@ -1,5 +1,6 @@
 import Configuration
 @testable import JooldCommandLine
+import NetworkTestSupport
 import Testing
 
 @Suite struct MissingFileTests {
@@ -60,7 +61,7 @@ import Testing
 }
 
 @Suite struct UsageErrorTests {
-    func usage(_ arguments: [String], in dir: Scratch,
+    func usage(_ arguments: [String], in dir: TemporaryDirectory,
                sourceLocation: SourceLocation = #_sourceLocation) -> String {
         guard case let .usage(text)? = dir.failure(arguments, sourceLocation: sourceLocation) else {
             Issue.record("expected a usage error for \(arguments)", sourceLocation: sourceLocation)
@@ -141,7 +142,7 @@ import Testing
 
 @Suite struct ConfigurationErrorTests {
     /// The ConfigurationError for `arguments`.
-    func configurationError(_ arguments: [String], in dir: Scratch,
+    func configurationError(_ arguments: [String], in dir: TemporaryDirectory,
                             sourceLocation: SourceLocation = #_sourceLocation) -> ConfigurationError? {
         guard let error = dir.failure(arguments, sourceLocation: sourceLocation) else { return nil }
         guard let configuration = error.configurationError else {

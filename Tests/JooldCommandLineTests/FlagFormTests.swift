@@ -2,7 +2,8 @@ import Configuration
 @testable import JooldCommandLine
 import Testing
 
-/// `joold --mod=FILE --instance=STR --net=FILE --net.* --stats=FILE --stats.*` (seed 004).
+/// `joold --mod=FILE --instance=STR --net=FILE --net.* --stats=FILE --stats.*` (Jool's daemon
+/// configuration page, config-joold).
 @Suite struct FlagFormTests {
     @Test func everyFlagWithEquals() throws {
         try withScratch { dir throws in
@@ -101,7 +102,7 @@ import Testing
         }
     }
 
-    @Test func statsFileSeedExample() throws {
+    @Test func statsFileDocumentedExample() throws {
         try withScratch { dir throws in
             let path = dir.write("statsocket.json", #"{ "address": "127.0.0.1", "port": 45678 }"#)
             let launch = try dir.launch(["--stats", "statsocket.json"])
@@ -139,7 +140,7 @@ import Testing
 
     @Test func statsDefaults() throws {
         try withScratch { dir throws in
-            // Seed 004's example spelling.
+            // The spelling of the example of Jool's config-joold page.
             #expect(try dir.launch(["--stats.address", "127.0.0.1", "--stats.port", "45678"]).configuration.stats
                     == .init(address: "127.0.0.1", port: "45678"))
             #expect(try dir.launch(["--stats.addr", "127.0.0.1"]).configuration.stats

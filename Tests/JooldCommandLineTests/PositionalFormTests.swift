@@ -1,10 +1,11 @@
 import Configuration
 @testable import JooldCommandLine
+import NetworkTestSupport
 import Testing
 
 /// `joold [NETSOCKET] [MODSOCKET] [PORT]` (4.1.15 man page).
 @Suite struct PositionalFormTests {
-    @Test func seedIPv6ExampleWithStatsPort() throws {
+    @Test func manPageIPv6ExampleWithStatsPort() throws {
         try withScratch { dir throws in
             let net = dir.write("ipv6-netsocket.json", ipv6NetSocket)
             let mod = dir.write("modsocket.json", #"{ "instance": "potato" }"#)
@@ -22,7 +23,7 @@ import Testing
         }
     }
 
-    @Test func seedIPv4ExampleWithoutPort() throws {
+    @Test func manPageIPv4ExampleWithoutPort() throws {
         try withScratch { dir throws in
             dir.write("ipv4-netsocket.json", ipv4NetSocket)
             dir.write("mod.json", #"{ "instance": "default" }"#)
@@ -82,8 +83,8 @@ import Testing
     @Test func relativeAndAbsolutePaths() throws {
         try withScratch { dir throws in
             let absolute = dir.write("abs.json", ipv4NetSocket)
-            let other = Scratch()
-            defer { other.cleanup() }
+            let other = TemporaryDirectory(prefix: "joold-cli-tests")
+            defer { other.remove() }
             // Absolute: found whatever the current directory.
             let launch = try JooldCommandLine.parse(arguments: [absolute], currentDirectory: other.path)
             guard case let .run(fromAbsolute) = launch else { Issue.record("\(launch)"); return }

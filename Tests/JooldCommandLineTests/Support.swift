@@ -2,35 +2,12 @@ import Configuration
 import Glibc
 @testable import JooldCommandLine
 import JoolWire
+import NetworkTestSupport
 import Testing
 
-/// A temporary directory standing for the daemon's current directory; files are
-/// written into it and everything is removed by `cleanup`.
-final class Scratch {
-    let path: String
-    private var files: [String] = []
-
-    init() {
-        var template = Array("/tmp/joold-cli-tests-XXXXXX".utf8CString)
-        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    }
-
-    /// Writes `contents` to `name` (relative to the directory); returns the full path.
-    @discardableResult
-    func write(_ name: String, _ contents: String) -> String {
-        let full = path + "/" + name
-        let file = fopen(full, "w")!
-        fputs(contents, file)
-        fclose(file)
-        files.append(full)
-        return full
-    }
-
-    func cleanup() {
-        for file in files { unlink(file) }
-        rmdir(path)
-    }
-
+/// A temporary directory stands for the daemon's current directory: the tests write the
+/// JSON files into it and parse command lines there.
+extension TemporaryDirectory {
     /// Parses `arguments` with this directory as the current directory; expects a launch.
     func launch(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> JooldLaunch {
         let command = try JooldCommandLine.parse(arguments: arguments, currentDirectory: path)
@@ -55,16 +32,16 @@ final class Scratch {
 
 struct Unexpected: Error {}
 
-/// Runs `body` with a fresh scratch directory.
-func withScratch<R>(_ body: (Scratch) throws -> R) rethrows -> R {
-    let scratch = Scratch()
-    defer { scratch.cleanup() }
+/// Runs `body` with a fresh directory, removed afterwards.
+func withScratch<R>(_ body: (TemporaryDirectory) throws -> R) rethrows -> R {
+    let scratch = TemporaryDirectory(prefix: "joold-cli-tests")
+    defer { scratch.remove() }
     return try body(scratch)
 }
 
 let loopbackIndex = if_nametoindex("lo")
 
-/// The seed's IPv6 netsocket, with "lo" for the interfaces.
+/// The IPv6 netsocket example of Jool's joold(8) man page, with "lo" for the interfaces.
 let ipv6NetSocket = """
     {
         "multicast address": "ff08::db8:64:64",
@@ -76,7 +53,7 @@ let ipv6NetSocket = """
     }
     """
 
-/// The seed's IPv4 netsocket, with 127.0.0.1 for the interfaces.
+/// The IPv4 netsocket example of Jool's joold(8) man page, with 127.0.0.1 for the interfaces.
 let ipv4NetSocket = """
     {
         "multicast address": "233.252.0.64",

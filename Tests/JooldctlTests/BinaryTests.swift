@@ -22,8 +22,8 @@ import Testing
 
     @Test func missingSocketExitsThreeNamingThePath() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "no jooldctl at \(Self.binary)")
-        let scratch = Scratch()
-        defer { scratch.cleanup() }
+        let scratch = TemporaryDirectory(prefix: "jctl")
+        defer { scratch.remove() }
         let path = scratch.path + "/supervisor.sock"
 
         let viaOption = try Self.run([Self.binary, "list", "--socket", path])
@@ -40,8 +40,8 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "no jooldctl at \(Self.binary)")
         let supervisor = FakeSupervisor(.result(statusObject("potato", netns: "blue")))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", #"{"multicast address": "ff08::db8:64:64", "multicast port": "6464"}"#)
 
         let result = try Self.run([Self.binary, "add", "potato", "--netns", "blue", "--net", "net.json", "--stats-port", "45678"],

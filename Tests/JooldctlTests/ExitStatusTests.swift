@@ -1,6 +1,7 @@
 import ControlProtocol
 import Glibc
 @testable import JooldctlCommands
+import NetworkTestSupport
 import Testing
 
 /// 0 success, 1 refused, 2 usage or configuration file, 3 unreachable, 4 unreadable answer.
@@ -21,8 +22,8 @@ import Testing
     @Test func refusalWithJSONAlsoPrintsTheErrorObject() {
         let supervisor = FakeSupervisor(.refuse(.instanceExists, "instance 'potato' in namespace 'blue' already exists"))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", "{}")
 
         let result = jooldctl(["add", "potato", "--netns", "blue", "--net", "net.json", "--json"],
@@ -71,8 +72,8 @@ import Testing
     func badFileIsAUsageErrorNamingFileAndKey(netName: String, net: String, stats: String?, message: String) {
         let supervisor = FakeSupervisor(.result(statusObject("potato")))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write(netName, net)
         var arguments = ["add", "--instance", "potato", "--net", netName]
         if let stats {
@@ -91,8 +92,8 @@ import Testing
     @Test func missingFileIsAUsageError() {
         let supervisor = FakeSupervisor(.result(statusObject("potato")))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
 
         let result = jooldctl(["add", "--instance", "potato", "--net", "missing.json"], supervisor: supervisor, directory: files.path)
 
@@ -129,8 +130,8 @@ import Testing
     func usageErrors(arguments: [String], message: String) {
         let supervisor = FakeSupervisor(.result(.object(["instances": .array([])])))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", "{}")
         files.write("stats.json", "{}")
 
@@ -151,8 +152,8 @@ import Testing
     // MARK: 3: unreachable
 
     @Test func missingSocketNamesThePath() {
-        let scratch = Scratch()
-        defer { scratch.cleanup() }
+        let scratch = TemporaryDirectory(prefix: "jctl")
+        defer { scratch.remove() }
         let path = scratch.path + "/supervisor.sock"
 
         let result = jooldctl(["list", "--socket", path])
@@ -163,8 +164,8 @@ import Testing
     }
 
     @Test func aSocketNobodyListensOnIsUnreachable() {
-        let scratch = Scratch()
-        defer { scratch.cleanup() }
+        let scratch = TemporaryDirectory(prefix: "jctl")
+        defer { scratch.remove() }
         let path = scratch.path + "/stale.sock"
         // Bound, then closed: the file stays, connections are refused.
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

@@ -1,6 +1,7 @@
 import Configuration
 import ControlProtocol
 @testable import JooldctlCommands
+import NetworkTestSupport
 import Testing
 
 /// What people and scripts see: tables, --json, messages.
@@ -65,8 +66,8 @@ import Testing
         let supervisor = FakeSupervisor(.result(statusObject("potato", netns: "blue", state: .waiting, pid: 99, uptime: 1,
                                                              waitingFor: "instance 'potato' does not exist in the namespace")))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", "{}")
 
         let result = jooldctl(["add", "--instance", "potato", "--netns", "blue", "--net", "net.json"],
@@ -83,8 +84,8 @@ import Testing
         let status = statusObject("potato")
         let supervisor = FakeSupervisor(.result(status))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", "{}")
 
         let result = jooldctl(["add", "--instance", "potato", "--net", "net.json", "--json"], supervisor: supervisor, directory: files.path)

@@ -1,6 +1,7 @@
 import Configuration
 import ControlProtocol
 @testable import JooldctlCommands
+import NetworkTestSupport
 import Testing
 
 /// The request line each subcommand sends: exact fields.
@@ -13,8 +14,8 @@ import Testing
     @Test func addReadsRelativeFilesAndSendsTheirObjects() throws {
         let supervisor = FakeSupervisor(.result(statusObject("potato", netns: "blue")))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", Self.netText)
         files.write("stats.json", #"{"address": "127.0.0.1", "port": "45678"}"#)
 
@@ -34,8 +35,8 @@ import Testing
     @Test func addKeepsTheFileObjectAsWritten() throws {
         let supervisor = FakeSupervisor(.result(statusObject("potato")))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", Self.netText)
 
         _ = jooldctl(["add", "--instance", "potato", "--net", files.path + "/net.json"], supervisor: supervisor)
@@ -50,8 +51,8 @@ import Testing
     @Test func addWithoutNetnsOrStatsOmitsThem() throws {
         let supervisor = FakeSupervisor(.result(statusObject("potato")))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", "{}")
 
         let result = jooldctl(["add", "--instance", "potato", "--net", "net.json"], supervisor: supervisor, directory: files.path)
@@ -65,8 +66,8 @@ import Testing
     @Test func addAdvertiseRate() throws {
         let supervisor = FakeSupervisor(.result(statusObject("potato")))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", "{}")
 
         let result = jooldctl(["add", "potato", "--net", "net.json", "--advertise-rate", "250"],
@@ -81,8 +82,8 @@ import Testing
     @Test func addStatsPortMeansAnyAddress() throws {
         let supervisor = FakeSupervisor(.result(statusObject("potato")))
         defer { supervisor.stop() }
-        let files = Scratch()
-        defer { files.cleanup() }
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
         files.write("net.json", Self.netText)
 
         let result = jooldctl(["add", "potato", "--net", "net.json", "--stats-port", "45678"],

@@ -6,7 +6,7 @@ import Testing
 /// `jooldctl stats`: the stock stats server's six lines first, then ours.
 @Suite struct StatsTests {
     static func counters(_ values: [Int64]) -> JSONValue {
-        .object(zip(Formatting.seedCounters, values).map { JSONValue.Member($0, .integer($1)) })
+        .object(zip(Formatting.stockCounters, values).map { JSONValue.Member($0, .integer($1)) })
     }
 
     static let extra = JSONValue.object([
@@ -20,7 +20,7 @@ import Testing
                  "counters": counters ?? .null, "extra": extra ?? .null])
     }
 
-    @Test func oneInstanceIsTheSixSeedLinesThenOurs() {
+    @Test func oneInstanceIsTheSixStockLinesThenOurs() {
         let supervisor = FakeSupervisor(.result(.object(["instances": .array([
             Self.entry("potato", netns: "blue", counters: Self.counters([4, 208, 0, 0, 4, 208]), extra: Self.extra),
         ])])))
@@ -30,7 +30,8 @@ import Testing
 
         #expect(result.exitCode == 0)
         #expect(result.standardError == "")
-        // The first six lines are byte for byte the seeds' stats reply.
+        // The first six lines are byte for byte the stock stats reply
+        // (docs/jool-kernel-protocol.md §13).
         #expect(result.standardOutput == """
             KERNEL_SENT_PKTS,4
             KERNEL_SENT_BYTES,208
@@ -45,8 +46,8 @@ import Testing
             """)
     }
 
-    @Test func theSeedLinesComeInTheStockOrderWhateverTheSupervisorsOrder() {
-        let shuffled = JSONValue.object(Formatting.seedCounters.enumerated().reversed().map {
+    @Test func theStockLinesComeInTheStockOrderWhateverTheSupervisorsOrder() {
+        let shuffled = JSONValue.object(Formatting.stockCounters.enumerated().reversed().map {
             JSONValue.Member($0.element, .integer(Int64($0.offset)))
         })
         let supervisor = FakeSupervisor(.result(.object(["instances": .array([
@@ -125,7 +126,7 @@ import Testing
         #expect(jooldctl(["stats", "potato", "--json"], supervisor: supervisor).standardOutput == answer.serialized() + "\n")
     }
 
-    @Test func countersWithoutASeedCounterAreAProtocolError() {
+    @Test func countersWithoutAStockCounterAreAProtocolError() {
         let supervisor = FakeSupervisor(.result(.object(["instances": .array([
             Self.entry("potato", netns: "", counters: .object([JSONValue.Member("KERNEL_SENT_PKTS", .integer(1))]), extra: nil),
         ])])))

@@ -3,31 +3,8 @@ import ControlProtocol
 import Foundation
 import Glibc
 @testable import JooldctlCommands
+import NetworkTestSupport
 import Testing
-
-/// A temporary directory (short path, for Unix socket names) removed by `cleanup`.
-final class Scratch {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/jctl-XXXXXX".utf8CString)
-        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    }
-
-    /// Writes `contents` to `name` (relative to the directory); returns the full path.
-    @discardableResult
-    func write(_ name: String, _ contents: String) -> String {
-        let full = path + "/" + name
-        let file = fopen(full, "w")!
-        fputs(contents, file)
-        fclose(file)
-        return full
-    }
-
-    func cleanup() {
-        _ = try? FileManager.default.removeItem(atPath: path)
-    }
-}
 
 /// A stand-in for joold-supervisor: a Unix stream socket server on a temporary path, on
 /// its own thread, that records every request line and answers canned replies in order
@@ -48,7 +25,7 @@ final class FakeSupervisor: @unchecked Sendable {
         case silent
     }
 
-    let scratch = Scratch()
+    let scratch = TemporaryDirectory(prefix: "jctl")
     let path: String
     private let lock = NSLock()
     private var recorded: [String] = []
@@ -105,7 +82,7 @@ final class FakeSupervisor: @unchecked Sendable {
         close(listener)
         close(stopPipe[0])
         close(stopPipe[1])
-        scratch.cleanup()
+        scratch.remove()
     }
 
     // MARK: - The server thread

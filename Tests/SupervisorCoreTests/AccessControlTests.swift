@@ -13,7 +13,7 @@ import Testing
         defer { group.delete() }
         let server = try ServerHarness(groupName: group.name)
         defer { server.stop() }
-        let response = try TestClient(server.socketPath).request(#"{"id": 1, "op": "echo"}"#)
+        let response = try RawControlClient(socketPath: server.socketPath).request(#"{"id": 1, "op": "echo"}"#)
         #expect(response.errorCode == nil)
         #expect(response.result?["uid"]?.integerValue == 0)
         #expect(response.result?["gid"]?.integerValue == Int64(getegid()))
@@ -81,7 +81,7 @@ import Testing
     @Test func socketAndDirectoryCarryTheModesAndTheGroup() throws {
         let group = try TemporaryGroup(prefix: "jscg")
         defer { group.delete() }
-        let base = try makeTemporaryDirectory()
+        let base = TemporaryDirectory(prefix: "jsc").path
         defer { try? FileManager.default.removeItem(atPath: base) }
         // An existing directory with other settings is brought in line.
         #expect(mkdir(base + "/run", 0o700) == 0)
@@ -141,7 +141,7 @@ private func runClient(as user: TemporaryUser, group: gid_t, supplementary: Bool
         """
     let python = "/usr/bin/python3"
     guard access(python, X_OK) == 0 else { throw TestFailure("\(python) is needed for the access control tests") }
-    let (status, output) = try runProgram([
+    let (status, output) = try Shell.execute([
         "/usr/bin/setpriv", "--reuid=\(user.uid)", "--regid=\(group)",
         supplementary ? "--init-groups" : "--clear-groups",
         python, "-I", "-c", script, socket, request,

@@ -1,6 +1,7 @@
 import ControlProtocol
 import Foundation
 @testable import LinuxRuntime
+import NetworkTestSupport
 import SupervisorCore
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
         let server = try ServerHarness()
         defer { server.stop() }
         let start = MonotonicClock.nanoseconds()
-        var clients = try (0..<200).map { _ in try TestClient(server.socketPath) }
+        var clients = try (0..<200).map { _ in try RawControlClient(socketPath: server.socketPath) }
         // Every request waits 50 ms in the handler, so all 200 are in flight at once.
         for (index, client) in clients.enumerated() {
             try client.send(#"{"id": \#(index), "op": "delay", "ms": 50, "value": "client \#(index)"}"# + "\n")
@@ -39,7 +40,7 @@ import Testing
             group.enter()
             Thread {
                 defer { group.leave() }
-                guard let client = try? TestClient(server.socketPath),
+                guard let client = try? RawControlClient(socketPath: server.socketPath),
                       let response = try? client.request(#"{"id": \#(index), "op": "echo"}"#),
                       response.id == .integer(Int64(index)) else { return }
                 threaded.mutate { $0 += 1 }
@@ -54,19 +55,19 @@ import Testing
     @Test func connectionsBeyondTheLimitAreClosedAtOnce() throws {
         let server = try ServerHarness { $0.maxConnections = 4 }
         defer { server.stop() }
-        var clients = try (0..<4).map { _ in try TestClient(server.socketPath) }
+        var clients = try (0..<4).map { _ in try RawControlClient(socketPath: server.socketPath) }
         for (index, client) in clients.enumerated() {
             #expect(try client.request(#"{"id": \#(index), "op": "echo"}"#).id == .integer(Int64(index)))
         }
-        let extra = try TestClient(server.socketPath)
+        let extra = try RawControlClient(socketPath: server.socketPath)
         #expect(try extra.closesWithoutData())
         #expect(server.log.messages.contains { $0.contains("connection refused, 4 connections already open") })
         // A slot freed is a slot usable again.
         clients.removeFirst()
         var accepted: ControlResponse?
         for _ in 0..<100 where accepted == nil {
-            let retry = try TestClient(server.socketPath)
-            accepted = try? retry.request(#"{"id": "again", "op": "echo"}"#, milliseconds: 500)
+            let retry = try RawControlClient(socketPath: server.socketPath)
+            accepted = try? retry.request(#"{"id": "again", "op": "echo"}"#, timeout: .milliseconds(500))
             if accepted == nil { usleep(10_000) }
         }
         #expect(accepted?.id == .string("again"))
@@ -77,10 +78,10 @@ import Testing
         let server = try ServerHarness()
         defer { server.stop() }
         #expect(server.configuration.maxConnections == 256)
-        let clients = try (0..<256).map { _ in try TestClient(server.socketPath) }
+        let clients = try (0..<256).map { _ in try RawControlClient(socketPath: server.socketPath) }
         for client in clients { try client.send(#"{"op": "echo"}"# + "\n") }
         for client in clients { #expect(try client.response().errorCode == nil) }
-        let extra = try TestClient(server.socketPath)
+        let extra = try RawControlClient(socketPath: server.socketPath)
         #expect(try extra.closesWithoutData())
     }
 
@@ -88,16 +89,16 @@ import Testing
         let server = try ServerHarness()
         defer { server.stop() }
         // Connect and vanish.
-        for _ in 0..<50 { _ = try TestClient(server.socketPath) }
+        for _ in 0..<50 { _ = try RawControlClient(socketPath: server.socketPath) }
         // Half a request, then vanish.
-        for _ in 0..<20 { try TestClient(server.socketPath).send(#"{"op": "echo", "value": "half"#) }
+        for _ in 0..<20 { try RawControlClient(socketPath: server.socketPath).send(#"{"op": "echo", "value": "half"#) }
         // Vanish while the handler holds the request, and while a delayed answer is due.
-        try TestClient(server.socketPath).send(#"{"id": "held", "op": "hold"}"# + "\n")
-        try TestClient(server.socketPath).send(#"{"id": "late", "op": "delay", "ms": 100}"# + "\n")
+        try RawControlClient(socketPath: server.socketPath).send(#"{"id": "held", "op": "hold"}"# + "\n")
+        try RawControlClient(socketPath: server.socketPath).send(#"{"id": "late", "op": "delay", "ms": 100}"# + "\n")
         #expect(try server.waitForConnections(0) == 0)
         // Answering for a client that is gone does nothing (and breaks nothing).
         usleep(200_000)
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         let release = try client.request(#"{"op": "release"}"#)
         #expect(release.result?["released"]?.integerValue == 1)
         #expect(try client.request(#"{"id": 5, "op": "echo"}"#).id == .integer(5))
@@ -114,25 +115,25 @@ import Testing
         let server = try ServerHarness { $0.idleTimeout = .seconds(1) }
         defer { server.stop() }
         let start = MonotonicClock.nanoseconds()
-        let idle = try TestClient(server.socketPath)
+        let idle = try RawControlClient(socketPath: server.socketPath)
         // Bytes without a newline are not a request: that client is idle too.
-        let dribbling = try TestClient(server.socketPath)
+        let dribbling = try RawControlClient(socketPath: server.socketPath)
         try dribbling.send(#"{"op": "#)
         // Requests keep a connection alive; so does a request still being handled.
-        let busy = try TestClient(server.socketPath)
-        let slow = try TestClient(server.socketPath)
+        let busy = try RawControlClient(socketPath: server.socketPath)
+        let slow = try RawControlClient(socketPath: server.socketPath)
         try slow.send(#"{"id": "slow", "op": "delay", "ms": 1500}"# + "\n")
         var idleClosedAfter: UInt64?
         var index = 0
         while idleClosedAfter == nil && MonotonicClock.nanoseconds() - start < 5_000_000_000 {
             #expect(try busy.request(#"{"id": \#(index), "op": "echo"}"#).id == .integer(Int64(index)))
             index += 1
-            if try idle.closesWithoutData(milliseconds: 50) { idleClosedAfter = MonotonicClock.nanoseconds() - start }
+            if try idle.closesWithoutData(timeout: .milliseconds(50)) { idleClosedAfter = MonotonicClock.nanoseconds() - start }
         }
         let closedAfter = try #require(idleClosedAfter, "the idle client was not closed")
         // Not before the timeout; the sweep runs every timeout/4.
         #expect(closedAfter >= 1_000_000_000 && closedAfter < 3_000_000_000, "closed after \(closedAfter) ns")
-        #expect(try dribbling.closesWithoutData(milliseconds: 2000))
+        #expect(try dribbling.closesWithoutData(timeout: .milliseconds(2000)))
         // In flight for longer than the idle timeout, and still answered.
         #expect(try slow.response().id == .string("slow"))
         #expect(MonotonicClock.nanoseconds() - start >= 1_500_000_000)
@@ -143,8 +144,8 @@ import Testing
     @Test func clientThatDoesNotReadIsDisconnectedAndOthersAreServed() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let greedy = try TestClient(server.socketPath)
-        let other = try TestClient(server.socketPath)
+        let greedy = try RawControlClient(socketPath: server.socketPath)
+        let other = try RawControlClient(socketPath: server.socketPath)
         var sent = 0
         var failure: (any Error)?
         // 64 KiB answers that are never read: over 1 MiB pending after some 16 of them.

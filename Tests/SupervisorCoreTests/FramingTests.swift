@@ -2,6 +2,7 @@ import Configuration
 import ControlProtocol
 import Foundation
 @testable import LinuxRuntime
+import NetworkTestSupport
 import SupervisorCore
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
     @Test func requestIsAnsweredWithItsIdAndTheProtocolVersion() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
 
         try client.send(#"{"protocol": 1, "id": 7, "op": "echo", "value": "potato"}"# + "\n")
         let line = try #require(try client.readLine())
@@ -43,7 +44,7 @@ import Testing
     @Test func parseFailuresAreAnsweredByTheServerWithTheIdWhenKnown() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         let cases: [(String, ControlError.Code, JSONValue?)] = [
             ("not json", .badRequest, nil),
             ("[1, 2]", .badRequest, nil),
@@ -72,7 +73,7 @@ import Testing
     @Test func requestsOnOneConnectionAreHandledOneAtATimeInOrder() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         // All in one write: the first is answered late, the others must wait for it.
         try client.send("""
             {"id": 1, "op": "delay", "ms": 300}
@@ -106,7 +107,7 @@ import Testing
     @Test func onlyTheFirstAnswerOfAResponderCounts() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         try client.send(#"{"id": 1, "op": "twice"}"# + "\n" + #"{"id": 2, "op": "echo"}"# + "\n")
         let first = try client.response()
         #expect(first.id == .integer(1))
@@ -119,7 +120,7 @@ import Testing
     @Test func tooLongLineIsDiscardedAndTheConnectionStaysUsable() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
 
         // 1 MiB + 10 bytes, sent in pieces, then a valid request on the same connection.
         let long = [UInt8](repeating: UInt8(ascii: "a"), count: (1 << 20) + 10)
@@ -153,7 +154,7 @@ import Testing
     @Test func tooLongLineArrivingWhileARequestIsInFlightWaitsItsTurn() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         var bytes = Array((#"{"id": 1, "op": "delay", "ms": 200}"# + "\n").utf8)
         bytes += [UInt8](repeating: UInt8(ascii: "b"), count: 3 << 19)   // 1.5 MiB
         bytes += Array(("\n" + #"{"id": 2, "op": "echo"}"# + "\n").utf8)
@@ -179,7 +180,7 @@ import Testing
         let isBlank = { (segment: ArraySlice<UInt8>) in segment.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } }
         let expected = segments.filter { !isBlank($0) }.count
         #expect(expected > 100)
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         try client.send(noisy)
         client.shutdownWrite()
         var answers: [ControlResponse] = []
@@ -189,27 +190,27 @@ import Testing
 
         // 64 KiB without a newline, then the newline: one error, same connection usable.
         let plain = (0..<65536).map { _ in UInt8.random(in: 0...255, using: &generator) }.map { $0 == 0x0A ? 0x41 : $0 }
-        let second = try TestClient(server.socketPath)
+        let second = try RawControlClient(socketPath: server.socketPath)
         try second.send(plain + [0x0A])
         #expect(try second.response().errorCode == .badRequest)
         #expect(try second.request(#"{"id": 1, "op": "echo"}"#).id == .integer(1))
 
         // Without a newline and then end of input: one error, then the server closes.
-        let third = try TestClient(server.socketPath)
+        let third = try RawControlClient(socketPath: server.socketPath)
         try third.send(plain)
         third.shutdownWrite()
         let unterminated = try third.response()
         #expect(unterminated.errorCode == .badRequest)
         #expect(try third.readLine() == nil)
 
-        #expect(try TestClient(server.socketPath).request(#"{"id": 2, "op": "echo"}"#).id == .integer(2))
+        #expect(try RawControlClient(socketPath: server.socketPath).request(#"{"id": 2, "op": "echo"}"#).id == .integer(2))
         #expect(server.handledRequests == ["handle echo 1", "handle echo 2"])
     }
 
     @Test func clientThatHalfClosesGetsAllItsAnswersThenTheConnectionEnds() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         try client.send(#"{"id": 1, "op": "delay", "ms": 100}"# + "\n" + #"{"id": 2, "op": "echo"}"# + "\n")
         client.shutdownWrite()
         #expect(try client.response().id == .integer(1))
@@ -221,7 +222,7 @@ import Testing
     @Test func endOfInputInsideATooLongLineIsAnsweredLineTooLong() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         try client.send([UInt8](repeating: UInt8(ascii: "c"), count: (1 << 20) + 4096))
         client.shutdownWrite()
         #expect(try client.response().errorCode == .lineTooLong)
@@ -229,15 +230,3 @@ import Testing
     }
 }
 
-/// A small seeded generator, so a failing random input can be reproduced.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,12 +1,13 @@
 import ControlProtocol
 import Foundation
+import NetworkTestSupport
 import SupervisorCore
 import Testing
 
 /// Starting up: the group, the directory, stale and live sockets.
 @Suite struct SocketFileTests {
     @Test func staleSocketIsReplaced() throws {
-        let base = try makeTemporaryDirectory()
+        let base = TemporaryDirectory(prefix: "jsc").path
         defer { try? FileManager.default.removeItem(atPath: base) }
         #expect(mkdir(base + "/run", 0o750) == 0)
         // A socket file nobody listens on any more (its server died without cleaning up).
@@ -22,7 +23,7 @@ import Testing
 
         let server = try ServerHarness(baseDirectory: base)
         defer { server.stop() }
-        #expect(try TestClient(server.socketPath).request(#"{"id": 1, "op": "echo"}"#).id == .integer(1))
+        #expect(try RawControlClient(socketPath: server.socketPath).request(#"{"id": 1, "op": "echo"}"#).id == .integer(1))
         #expect(server.log.messages.contains { $0.contains("removed the stale control socket") })
     }
 
@@ -33,11 +34,11 @@ import Testing
             _ = try ServerHarness(baseDirectory: first.baseDirectory)
         }
         // The failed start left the first server's socket alone.
-        #expect(try TestClient(first.socketPath).request(#"{"id": 2, "op": "echo"}"#).id == .integer(2))
+        #expect(try RawControlClient(socketPath: first.socketPath).request(#"{"id": 2, "op": "echo"}"#).id == .integer(2))
     }
 
     @Test func somethingElseAtTheSocketPathIsLeftAlone() throws {
-        let base = try makeTemporaryDirectory()
+        let base = TemporaryDirectory(prefix: "jsc").path
         defer { try? FileManager.default.removeItem(atPath: base) }
         #expect(mkdir(base + "/run", 0o750) == 0)
         let path = base + "/run/supervisor.sock"
@@ -57,7 +58,7 @@ import Testing
     }
 
     @Test func sharedDirectoryKeepsItsModeButTheSocketIsLockedDown() throws {
-        let base = try makeTemporaryDirectory()
+        let base = TemporaryDirectory(prefix: "jsc").path
         defer { try? FileManager.default.removeItem(atPath: base) }
         #expect(mkdir(base + "/shared", 0o777) == 0 && chmod(base + "/shared", 0o1777) == 0)
         let server = try ServerHarness(baseDirectory: base) { $0.socketPath = base + "/shared/control.sock" }
@@ -82,7 +83,7 @@ import Testing
     }
 
     @Test func tooLongSocketPathIsRefused() throws {
-        let base = try makeTemporaryDirectory()
+        let base = TemporaryDirectory(prefix: "jsc").path
         defer { try? FileManager.default.removeItem(atPath: base) }
         let long = base + "/" + String(repeating: "s", count: 120)
         #expect(throws: ControlServerError.self) {

@@ -1,6 +1,7 @@
 import Configuration
 import ControlProtocol
 import Foundation
+import NetworkTestSupport
 @testable import SupervisorCore
 import Testing
 
@@ -53,12 +54,12 @@ import Testing
     @Test func aStreamOutlivesTheIdleTimeoutAndAHalfCloseThenFinishes() throws {
         let server = try ServerHarness { $0.idleTimeout = .milliseconds(100) }
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         let opened = try client.request(#"{"op": "follow", "lines": 3, "ms": 400, "finish": true}"#)
         #expect(opened.result?["streaming"] == .bool(true), "\(opened)")
         client.shutdownWrite()
         // Meanwhile the server answers others.
-        #expect(try TestClient(server.socketPath).request(#"{"op": "echo", "value": 1}"#).result != nil)
+        #expect(try RawControlClient(socketPath: server.socketPath).request(#"{"op": "echo", "value": 1}"#).result != nil)
         for index in 0..<3 {
             #expect(try client.readLine()?.hasPrefix(#"{"line":\#(index),"#) == true)
         }
@@ -70,11 +71,11 @@ import Testing
     @Test func aClientThatDoesNotReadLosesLinesAndIsToldHowMany() throws {
         let server = try ServerHarness { $0.maxStreamBacklog = 8192 }
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         #expect(try client.request(#"{"op": "follow", "lines": 20000, "size": 100}"#).result != nil)
         usleep(300_000)
         var lines = 0, lost = 0, reports = 0
-        while lines + lost < 20000, let line = try client.readLine(milliseconds: 3000) {
+        while lines + lost < 20000, let line = try client.readLine(timeout: .milliseconds(3000)) {
             if line.hasPrefix(#"{"line":"#) { lines += 1 }
             if line.hasPrefix(#"{"event":"lost""#) {
                 reports += 1
@@ -89,7 +90,7 @@ import Testing
     @Test func aRefusedStreamLeavesANormalConnection() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        let client = try TestClient(server.socketPath)
+        let client = try RawControlClient(socketPath: server.socketPath)
         #expect(try client.request(#"{"op": "follow", "refuse": true}"#).errorCode == .noSuchInstance)
         #expect(try client.request(#"{"op": "echo", "value": 2}"#).result?["value"] == .integer(2))
     }
@@ -97,7 +98,7 @@ import Testing
     @Test func aClientThatLeavesEndsItsStream() throws {
         let server = try ServerHarness()
         defer { server.stop() }
-        var client: TestClient? = try TestClient(server.socketPath)
+        var client: RawControlClient? = try RawControlClient(socketPath: server.socketPath)
         #expect(try client?.request(#"{"op": "follow"}"#).result != nil)
         client = nil
         #expect(Self.eventually { server.events.get().contains("stream closed") })

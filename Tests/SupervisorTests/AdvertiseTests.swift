@@ -120,12 +120,12 @@ extension SupervisorProcessTests {
 
                 // The supervisor checks what a client other than jooldctl sends.
                 let socket = k.supervisor.socketPath
-                let zero = try RawClient.request(#"{"op": "advertise", "instance": "default", "netns": "\#(k.netns)", "rate": 0}"#, socketPath: socket)
-                #expect(zero.errorCode == "invalid-value" && zero.errorMessage?.contains("field 'rate' must be a number of sessions per second from 1 to 100000") == true, "\(zero)")
-                let text = try RawClient.request(#"{"op": "advertise", "instance": "default", "netns": "\#(k.netns)", "rate": "fast"}"#, socketPath: socket)
-                #expect(text.errorCode == "wrong-type", "\(text)")
-                let add = try RawClient.request(#"{"op": "add", "instance": "other", "net": {}, "advertise_rate": 1000000}"#, socketPath: socket)
-                #expect(add.errorCode == "invalid-value", "\(add)")
+                let zero = try RawControlClient.request(#"{"op": "advertise", "instance": "default", "netns": "\#(k.netns)", "rate": 0}"#, socketPath: socket)
+                #expect(zero.errorCode == .invalidValue && zero.errorMessage?.contains("field 'rate' must be a number of sessions per second from 1 to 100000") == true, "\(zero)")
+                let text = try RawControlClient.request(#"{"op": "advertise", "instance": "default", "netns": "\#(k.netns)", "rate": "fast"}"#, socketPath: socket)
+                #expect(text.errorCode == .wrongType, "\(text)")
+                let add = try RawControlClient.request(#"{"op": "add", "instance": "other", "net": {}, "advertise_rate": 1000000}"#, socketPath: socket)
+                #expect(add.errorCode == .invalidValue, "\(add)")
             }
         }
 

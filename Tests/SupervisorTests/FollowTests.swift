@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Glibc
 import JoolSimulator
+import NetworkTestSupport
 import Testing
 
 extension SupervisorProcessTests {
@@ -89,7 +90,7 @@ extension SupervisorProcessTests {
                 }
                 let unfollowed = relay(round: 1)
 
-                let slow = try RawClient(socketPath: k.supervisor.socketPath)
+                let slow = try RawControlClient(socketPath: k.supervisor.socketPath)
                 let opened = try slow.request(#"{"op": "follow", "instance": "default", "netns": "\#(k.netns)"}"#)
                 #expect(opened.result != nil, "\(opened)")
                 let fast = try FollowProcess(["follow", "--json"], socket: k.supervisor.socketPath)
@@ -185,9 +186,9 @@ extension SupervisorProcessTests {
                 #expect(usage.status == 2 && usage.stderr.contains("--netns selects the namespace of an instance"), "\(usage)")
 
                 // A refused follow leaves a normal connection.
-                let client = try RawClient(socketPath: k.supervisor.socketPath)
-                #expect(try client.request(#"{"op": "follow", "instance": 5}"#).errorCode == "wrong-type")
-                #expect(try client.request(#"{"op": "follow", "netns": "x"}"#).errorCode == "missing-field")
+                let client = try RawControlClient(socketPath: k.supervisor.socketPath)
+                #expect(try client.request(#"{"op": "follow", "instance": 5}"#).errorCode == .wrongType)
+                #expect(try client.request(#"{"op": "follow", "netns": "x"}"#).errorCode == .missingField)
                 #expect(try client.request(#"{"op": "list"}"#).result != nil)
             }
         }

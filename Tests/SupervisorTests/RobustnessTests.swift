@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import JoolSimulator
+import NetworkTestSupport
 import Testing
 
 extension SupervisorProcessTests {
@@ -26,12 +27,12 @@ extension SupervisorProcessTests {
                 let expectedAnswers = garbage.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast()
                     .filter { !$0.allSatisfy(blank.contains) }.count
                 #expect(expectedAnswers > 100)
-                let flooded = try RawClient(socketPath: s.socketPath)
+                let flooded = try RawControlClient(socketPath: s.socketPath)
                 try flooded.send(garbage)
                 var codes: [String: Int] = [:]
                 for _ in 0..<expectedAnswers {
                     let response = try flooded.response()
-                    codes[response.errorCode ?? "ok", default: 0] += 1
+                    codes[response.errorCode?.rawValue ?? "ok", default: 0] += 1
                     #expect(response.id == nil)
                 }
                 #expect(codes == ["bad-request": expectedAnswers], "\(codes)")
@@ -41,18 +42,18 @@ extension SupervisorProcessTests {
 
                 // Random bytes without a newline (no '\n' at all), then the newline: one answer.
                 let noNewline = (0..<300_000).map { _ in UInt8.random(in: 0x0B...0xFF, using: &random) }
-                let unterminated = try RawClient(socketPath: s.socketPath)
+                let unterminated = try RawControlClient(socketPath: s.socketPath)
                 try unterminated.send(noNewline)
                 usleep(50_000)
                 try unterminated.send("\n")
-                #expect(try unterminated.response().errorCode == "bad-request")
+                #expect(try unterminated.response().errorCode == .badRequest)
                 #expect(try unterminated.request(#"{"id": 2, "op": "version"}"#).result?["supervisor"] != nil)
 
                 // A line over 1 MiB: line-too-long, then the same connection still works.
-                let huge = try RawClient(socketPath: s.socketPath)
+                let huge = try RawControlClient(socketPath: s.socketPath)
                 try huge.send(#"{"op": "list", "pad": ""# + String(repeating: "x", count: 1 << 20) + "\"}\n")
                 let tooLong = try huge.response(timeout: .seconds(10))
-                #expect(tooLong.errorCode == "line-too-long", "\(tooLong)")
+                #expect(tooLong.errorCode == .lineTooLong, "\(tooLong)")
                 let afterHuge = try huge.request(#"{"id": 3, "op": "list"}"#)
                 #expect(afterHuge.id == .integer(3) && afterHuge.result != nil, "\(afterHuge)")
 
@@ -64,19 +65,19 @@ extension SupervisorProcessTests {
 
                 // Clients that vanish: at once, in the middle of a line, before reading their
                 // answer, and half-closed in the middle of a line (answered, then closed).
-                for _ in 0..<50 { _ = try RawClient(socketPath: s.socketPath) }
-                for _ in 0..<50 { try RawClient(socketPath: s.socketPath).send(#"{"op": "li"#) }
-                for _ in 0..<50 { try RawClient(socketPath: s.socketPath).send(#"{"op": "list"}"# + "\n") }
+                for _ in 0..<50 { _ = try RawControlClient(socketPath: s.socketPath) }
+                for _ in 0..<50 { try RawControlClient(socketPath: s.socketPath).send(#"{"op": "li"#) }
+                for _ in 0..<50 { try RawControlClient(socketPath: s.socketPath).send(#"{"op": "list"}"# + "\n") }
                 for _ in 0..<20 {
-                    let half = try RawClient(socketPath: s.socketPath)
+                    let half = try RawControlClient(socketPath: s.socketPath)
                     try half.send(#"{"op": "sta"#)
                     shutdown(half.fd, Int32(SHUT_WR))
-                    #expect(try half.response().errorCode == "bad-request")
+                    #expect(try half.response().errorCode == .badRequest)
                     #expect(try half.readLine() == nil, "closed after the answer")
                 }
                 // Random bytes then gone, with and without newlines.
                 for index in 0..<20 {
-                    let client = try RawClient(socketPath: s.socketPath)
+                    let client = try RawControlClient(socketPath: s.socketPath)
                     try? client.send((0..<4096).map { _ in UInt8.random(in: index.isMultiple(of: 2) ? 0x0B...0xFF : 0...0xFF, using: &random) })
                 }
 
@@ -116,9 +117,9 @@ extension SupervisorProcessTests {
                 finished.enter()
                 let thread = Thread {
                     defer { finished.leave() }
-                    let client: RawClient
+                    let client: RawControlClient
                     do {
-                        client = try RawClient(socketPath: socketPath)
+                        client = try RawControlClient(socketPath: socketPath)
                     } catch {
                         failures.mutate { $0.append("client \(index): \(error)") }
                         connected.leave()

@@ -12,7 +12,7 @@ extension SupervisorProcessTests {
     /// kernel of B, and `jooldctl stats` shows it on both sides.
     @Suite struct Stats {
         @Test func statsShowWhatWasRelayedOnBothSides() throws {
-            let directory = try TestDirectory()
+            let directory = TemporaryDirectory(prefix: "jsv")
             defer { directory.remove() }
             let namespaces = try TestNamespaces(count: 2, veth: true)
             defer { namespaces.delete() }
@@ -29,8 +29,8 @@ extension SupervisorProcessTests {
             let logs = { "--- A ---\n\(supervisorA.log)\n--- B ---\n\(supervisorB.log)" }
             let (a, b) = (namespaces[0], namespaces[1])
 
-            let netA = try directory.write("net-a.json", NetFiles.ipv6(interface: namespaces.vethA))
-            let netB = try directory.write("net-b.json", NetFiles.ipv6(interface: namespaces.vethB))
+            let netA = directory.write("net-a.json", NetFiles.ipv6(interface: namespaces.vethA))
+            let netB = directory.write("net-b.json", NetFiles.ipv6(interface: namespaces.vethB))
             let addA = try jooldctl(["add", "--instance", "alpha", "--netns", a, "--net", netA, "--stats-port", "45678", "--json"],
                                     socket: supervisorA.socketPath)
             let addB = try jooldctl(["add", "--instance", "bravo", "--netns", b, "--net", netB, "--json"],
@@ -43,7 +43,7 @@ extension SupervisorProcessTests {
             // Nothing relayed yet: six zero lines first.
             let idle = try jooldctl(["stats", "bravo", "--netns", b], socket: supervisorB.socketPath)
             #expect(idle.status == 0 && idle.stderr == "", "\(idle)")
-            #expect(Array(textLines(idle.stdout).prefix(6)) == seedLines([0, 0, 0, 0, 0, 0]), "\(idle.stdout)")
+            #expect(Array(textLines(idle.stdout).prefix(6)) == stockLines([0, 0, 0, 0, 0, 0]), "\(idle.stdout)")
 
             let payload = sessionPayload(2)
             kernelA.multicast(payload: payload, instance: "alpha")
@@ -57,13 +57,13 @@ extension SupervisorProcessTests {
             let statsA = try jooldctl(["stats", "alpha", "--netns", a], socket: supervisorA.socketPath)
             #expect(statsA.status == 0 && statsA.stderr == "", "\(statsA)")
             let linesA = textLines(statsA.stdout)
-            #expect(Array(linesA.prefix(6)) == seedLines([0, 0, 0, 0, 1, n]), "\(statsA.stdout)")
+            #expect(Array(linesA.prefix(6)) == stockLines([0, 0, 0, 0, 1, n]), "\(statsA.stdout)")
             expectExtraLines(Array(linesA.dropFirst(6)))
 
             let statsB = try jooldctl(["stats", "bravo", "--netns", b], socket: supervisorB.socketPath)
             #expect(statsB.status == 0 && statsB.stderr == "", "\(statsB)")
             let linesB = textLines(statsB.stdout)
-            #expect(Array(linesB.prefix(6)) == seedLines([1, n, 1, n, 0, 0]), "\(statsB.stdout)")
+            #expect(Array(linesB.prefix(6)) == stockLines([1, n, 1, n, 0, 0]), "\(statsB.stdout)")
             expectExtraLines(Array(linesB.dropFirst(6)))
 
             // `jooldctl stats NAME | head -6` is what the worker's own stats server says.
@@ -82,7 +82,7 @@ extension SupervisorProcessTests {
             #expect(all.stdout.hasPrefix("# instance \(a)/alpha\n" + linesA.prefix(6).joined(separator: "\n") + "\n"), "\(all.stdout)")
         }
 
-        private func seedLines(_ values: [Int]) -> [String] {
+        private func stockLines(_ values: [Int]) -> [String] {
             zip(["KERNEL_SENT_PKTS", "KERNEL_SENT_BYTES", "NET_RCVD_PKTS", "NET_RCVD_BYTES", "NET_SENT_PKTS", "NET_SENT_BYTES"], values)
                 .map { "\($0),\($1)" }
         }

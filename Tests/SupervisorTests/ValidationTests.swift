@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import JoolSimulator
+import NetworkTestSupport
 import Testing
 
 extension SupervisorProcessTests {
@@ -73,10 +74,10 @@ extension SupervisorProcessTests {
                 let ttl = #"{"multicast address": "ff08::db8:64:64", "multicast port": "6464", "ttl": 300}"#
                 let client = try s.ctl("add", "--instance", "beta", "--net", try s.netFile("ttl.json", ttl), "--netns", netns)
                 #expect(client.status == 2 && client.stderr.contains("\"ttl\""), "jooldctl checks the file: \(client)")
-                let raw = try RawClient.request(#"{"id": 5, "op": "add", "instance": "beta", "netns": "\#(netns)", "net": \#(ttl)}"#,
+                let raw = try RawControlClient.request(#"{"id": 5, "op": "add", "instance": "beta", "netns": "\#(netns)", "net": \#(ttl)}"#,
                                                 socketPath: s.socketPath)
                 #expect(raw.id == .integer(5))
-                #expect(raw.errorCode == "invalid-config", "\(raw)")
+                #expect(raw.errorCode == .invalidConfig, "\(raw)")
                 #expect(raw.errorMessage?.contains("ttl") == true, "\(raw)")
                 #expect(try settled(s, like: before) == before)
 
@@ -100,9 +101,9 @@ extension SupervisorProcessTests {
                 #expect(long.count == 16)
                 let usage = try s.ctl("add", "--instance", long, "--net", net, "--netns", netns)
                 #expect(usage.status == 2 && usage.stdout == "" && usage.stderr.contains(long), "\(usage)")
-                let rawName = try RawClient.request(#"{"op": "add", "instance": "\#(long)", "netns": "\#(netns)", "net": {}}"#,
+                let rawName = try RawControlClient.request(#"{"op": "add", "instance": "\#(long)", "netns": "\#(netns)", "net": {}}"#,
                                                     socketPath: s.socketPath)
-                #expect(rawName.errorCode == "invalid-name", "\(rawName)")
+                #expect(rawName.errorCode == .invalidName, "\(rawName)")
                 #expect(try settled(s, like: before) == before)
 
                 // The supervisor is fine and still knows exactly one instance.

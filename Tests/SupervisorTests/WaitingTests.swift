@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Glibc
 import JoolSimulator
+import NetworkTestSupport
 import Testing
 
 extension SupervisorProcessTests {

@@ -1,4 +1,5 @@
 import Netlink
+
 /// What an nlctrl `CTRL_CMD_NEWFAMILY` reply says about a family.
 public struct GenericFamilyInfo: Equatable, Sendable {
     public var id: UInt16

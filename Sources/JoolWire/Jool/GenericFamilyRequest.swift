@@ -1,4 +1,5 @@
 import Netlink
+
 /// nlctrl `CTRL_CMD_GETFAMILY` request: how userspace learns a family's id and groups.
 public enum GenericFamilyRequest {
     public static func getFamily(name: String = JoolNetlink.familyName,

@@ -1,4 +1,5 @@
 import Netlink
+
 /// The globals joold cares about, from one `JNLOP_GLOBAL_FOREACH` reply.
 /// Absent values stay nil; when `more` is set, ask again with the last id as offset.
 public struct GlobalsSnapshot: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import Netlink
+
 /// `JNLOP_INSTANCE_HELLO` answer.
 public enum InstanceStatus: Equatable, Sendable {
     case alive

@@ -1,5 +1,5 @@
 /// Numbers of the Jool generic-netlink protocol (Jool 4.1.x; identical in 4.1.9 and 4.1.15).
-/// See docs/jool-netlink-protocol.md, sections 1–3 and Appendix B.
+/// See docs/jool-kernel-protocol.md, §3 to §5 and Appendix B.
 public enum JoolNetlink {
     public static let familyName = "Jool"
     public static let multicastGroupName = "joold"

@@ -1,4 +1,5 @@
 import Netlink
+
 /// A received Jool message: netlink fields, genl command/version, the Jool header
 /// (framing-checked only) and the top-level attributes after it.
 public struct JoolMessage: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import Netlink
+
 /// Replies to our requests. The specific decoders (`InstanceStatus`, `GlobalsSnapshot`)
 /// accept the raw netlink message (an `NLMSG_ERROR` then becomes `.kernel`) or a
 /// `JoolMessage` already parsed with `parse`.

@@ -1,4 +1,5 @@
 import Netlink
+
 /// Builds the Jool requests joold sends, with libmnl: `nlmsg_type` = the family id,
 /// flags `NLM_F_REQUEST` only (the real tools disable auto-ACK), genl version 1,
 /// then the Jool header with `xt = NAT64`.

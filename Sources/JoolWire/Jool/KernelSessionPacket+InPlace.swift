@@ -1,4 +1,5 @@
 import Netlink
+
 extension KernelSessionPacket {
     /// The relay's hot path: the session container's payload of a kernel multicast,
     /// read in place (no copy, no allocation), when `message` (one whole netlink message)

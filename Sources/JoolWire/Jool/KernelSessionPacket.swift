@@ -1,4 +1,5 @@
 import Netlink
+
 /// A joold multicast from the kernel: the sessions one instance wants relayed.
 public struct KernelSessionPacket: Equatable, Sendable {
     public let header: JoolHeader

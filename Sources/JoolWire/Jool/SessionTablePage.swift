@@ -1,4 +1,5 @@
 import Netlink
+
 /// Where `JNLOP_SESSION_FOREACH` continues: the IPv4 side of the last session of the
 /// previous page. The kernel reads nothing else from the offset (`parse_offset` in
 /// src/mod/common/nl/session.c@v4.1.9 takes only `JNLASE_SRC4` and `JNLASE_DST4` and
@@ -36,8 +37,8 @@ public struct SessionTableOffset: Equatable, Hashable, Sendable, Comparable, Cus
 
 /// One reply to `JNLOP_SESSION_FOREACH`. The kernel writes every session with
 /// `jnla_put_session(skb, JNLAL_ENTRY, …)` straight after the Jool header: the
-/// records are top-level `JNLAL_ENTRY` attributes in the F1 nested layout (section 5.2
-/// of the protocol reference, 140 bytes each), in 4.1.15 as in 4.1.9 — there is no
+/// records are top-level `JNLAL_ENTRY` attributes in the F1 nested layout (140 bytes each,
+/// docs/jool-kernel-protocol.md §8.3 and §11.2), in 4.1.15 as in 4.1.9 — there is no
 /// `JNLAR_SESSION_ENTRIES` container in this reply (`handle_session_foreach`,
 /// src/mod/common/nl/session.c; `jresponse_init`/`jresponse_send_array`,
 /// src/mod/common/nl/nl_core.c@v4.1.9; the userspace reader iterates the attributes

@@ -1,8 +1,9 @@
 import Netlink
-/// Checks a datagram from a peer before it becomes a `JOOLD_ADD` (protocol doc 5.6):
-/// nothing on the UDP wire says which format it carries, and a 4.1.15 kernel
-/// installs F1 records as bogus sessions, while a 4.1.9 kernel crashes on F1
-/// records that lack a port.
+
+/// Checks a datagram from a peer before it becomes a `JOOLD_ADD`
+/// (docs/jool-kernel-protocol.md §11.6): nothing on the UDP wire says which format it
+/// carries, and a 4.1.15 kernel installs F1 records as bogus sessions, while a 4.1.9
+/// kernel crashes on F1 records that lack a port.
 public struct DatagramValidator: Sendable {
     /// What the local kernel speaks.
     public let format: SessionFormat

@@ -1,10 +1,12 @@
 import Netlink
+
 /// The allocation-free check of one F1 record on the receive hot path: true when the
-/// record has exactly the layout `F1RecordValidator` accepts (protocol doc 5.2), read in
-/// place. It accepts a subset of what that validator accepts (the same layout, flags and
-/// ranges); anything else goes to the validator, which says what is wrong. Without it,
-/// validating a 10-record datagram cost ~400,000 instructions (attribute arrays, key
-/// paths, interpolated context strings), more than everything else per datagram.
+/// record has exactly the layout `F1RecordValidator` accepts
+/// (docs/jool-kernel-protocol.md §11.2), read in place. It accepts a subset of what that
+/// validator accepts (the same layout, flags and ranges); anything else goes to the
+/// validator, which says what is wrong. Without it, validating a 10-record datagram cost
+/// ~400,000 instructions (attribute arrays, key paths, interpolated context strings),
+/// more than everything else per datagram.
 enum F1RecordFastCheck {
     /// `bytes` holds the record's 140 bytes (its own attribute header first). Every
     /// attribute header sits at a fixed offset in a well-formed record.

@@ -1,6 +1,8 @@
 import Netlink
-/// Checks one 140-byte F1 record against the layout of protocol doc 5.2, which is
-/// what a ≥ 5.2 kernel's strict parser (and a 4.1.9 kernel without crashing) accepts.
+
+/// Checks one 140-byte F1 record against the layout of docs/jool-kernel-protocol.md
+/// §11.2, which is what a ≥ 5.2 kernel's strict parser (and a 4.1.9 kernel without
+/// crashing) accepts.
 enum F1RecordValidator {
     typealias S = JoolNetlink.SessionEntryAttribute
     typealias T = JoolNetlink.TransportAddressAttribute

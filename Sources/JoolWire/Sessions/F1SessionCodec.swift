@@ -1,4 +1,5 @@
 import Netlink
+
 /// Format F1 (Jool 4.1.0–4.1.11): a `JNLAL_ENTRY` nest of 140 bytes holding four
 /// address nests (ADDR + PORT) and PROTO, STATE, TIMER (u8), EXPIRATION (u32),
 /// integers in host order. Decoding masks `NLA_F_NESTED`, which kernels < 5.2 omit.

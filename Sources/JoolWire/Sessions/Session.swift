@@ -23,23 +23,18 @@ public struct Session: Equatable, Hashable, Sendable {
         case established = 0, transitory, syn4
     }
 
-    public struct IPv6Endpoint: Equatable, Hashable, Sendable {
-        public var address: IPv6Address
+    /// An address and a port (for ICMP, the identifier).
+    public struct Endpoint<Address: Hashable & Sendable>: Equatable, Hashable, Sendable {
+        public var address: Address
         public var port: UInt16
-        public init(address: IPv6Address, port: UInt16) {
+        public init(address: Address, port: UInt16) {
             self.address = address
             self.port = port
         }
     }
 
-    public struct IPv4Endpoint: Equatable, Hashable, Sendable {
-        public var address: IPv4Address
-        public var port: UInt16
-        public init(address: IPv4Address, port: UInt16) {
-            self.address = address
-            self.port = port
-        }
-    }
+    public typealias IPv6Endpoint = Endpoint<IPv6Address>
+    public typealias IPv4Endpoint = Endpoint<IPv4Address>
 
     public var proto: TransportProtocol
     /// ESTABLISHED (0) for UDP and ICMP.

@@ -1,4 +1,5 @@
 import Netlink
+
 /// Decoding of a session container payload (= a UDP datagram) and encoding of records.
 public enum SessionCodec {
     public static func decode(_ payload: [UInt8], format: SessionFormat) throws(SessionCodecError) -> [Session] {

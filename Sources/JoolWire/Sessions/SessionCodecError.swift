@@ -1,4 +1,5 @@
 import Netlink
+
 public enum SessionCodecError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed(NetlinkParseError)
     case wrongRecordLength(record: Int, expected: Int, actual: Int)

@@ -1,5 +1,5 @@
-/// The six counters of joold's stats server, with the meaning the Jool
-/// documentation (seeds) gives them:
+/// The six counters of joold's stats server, with the meaning Jool's
+/// documentation gives them (docs/jool-kernel-protocol.md §13):
 ///
 /// - `KERNEL_SENT_*`: session packets / bytes this daemon sent **to the kernel**
 ///   (`JOOLD_ADD` requests; bytes = container payload = UDP payload). They should
@@ -10,8 +10,9 @@
 /// - `NET_SENT_*`: datagrams / bytes successfully sent to the network.
 ///
 /// The 4.1.15 code instead bumps `KERNEL_SENT_*` for packets the kernel sent to the
-/// daemon (protocol doc 8.4), which makes it equal to `NET_SENT_*` in practice; the
-/// documented meaning is the useful one, so we follow the documentation.
+/// daemon (docs/jool-kernel-protocol.md §14, item 6), which makes it equal to
+/// `NET_SENT_*` in practice; the documented meaning is the useful one, so we follow the
+/// documentation.
 /// Values are 64-bit and wrap instead of trapping.
 public struct JooldCounters: Equatable, Sendable {
     public var kernelSentPackets: UInt64 = 0

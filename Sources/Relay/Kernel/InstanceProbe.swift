@@ -26,7 +26,8 @@ public enum InstanceProblem: Error, Equatable, CustomStringConvertible {
 }
 
 /// Asks the kernel whether the instance exists, is NAT64, and has ss-enabled on;
-/// optionally turns ss-enabled on (the seeds' "known bug": the daemon should be able to).
+/// optionally turns ss-enabled on (docs/jool-kernel-protocol.md §9; Jool's joold(8) lists
+/// "the daemon should be able to enable SS" among its known bugs).
 public struct InstanceProbe {
     public let link: KernelLink
     public let requests: JoolRequestBuilder

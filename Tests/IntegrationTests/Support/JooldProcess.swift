@@ -85,7 +85,3 @@ final class JooldProcess {
     deinit { _ = stop() }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -6,15 +6,6 @@ import Logging
 import NetworkTestSupport
 import SupervisorCore
 
-/// A value shared between the loop thread and the test.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func get() -> Value { lock.withLock { value } }
-    func mutate<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
-}
-
 /// The handler the tests plug in; runs on the loop thread. Ops:
 /// `echo` (answers at once with the peer and `value`), `delay` (answers `value` after
 /// `ms`), `big` (a string of `size` bytes), `connections` (the server's count),
@@ -124,7 +115,7 @@ final class ServerHarness: @unchecked Sendable {
     init(groupName: String = "root", baseDirectory: String? = nil,
          configure: (inout ControlServerConfiguration) -> Void = { _ in }) throws {
         ownsBaseDirectory = baseDirectory == nil
-        self.baseDirectory = try baseDirectory ?? makeTemporaryDirectory()
+        self.baseDirectory = baseDirectory ?? TemporaryDirectory(prefix: "jsc").path
         var configuration = ControlServerConfiguration(socketPath: self.baseDirectory + "/run/supervisor.sock",
                                                        groupName: groupName)
         configure(&configuration)
@@ -187,7 +178,7 @@ final class ServerHarness: @unchecked Sendable {
     /// Asks the server, on a fresh connection, how many connections it has open
     /// (counting that one).
     func connectionCount() throws -> Int {
-        let client = try TestClient(socketPath)
+        let client = try RawControlClient(socketPath: socketPath)
         let response = try client.request(#"{"op": "connections"}"#)
         guard case let .success(result) = response.outcome, let count = result["count"]?.integerValue else {
             throw TestFailure("connections: \(response)")
@@ -207,17 +198,3 @@ final class ServerHarness: @unchecked Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A fresh directory under /tmp that anyone may traverse (mode 0755), for sockets
-/// that non-root test users must reach.
-func makeTemporaryDirectory() throws -> String {
-    var template = Array("/tmp/jsc-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { throw SystemError.lastError("mkdtemp") }
-    let path = String(cString: made)
-    guard chmod(path, 0o755) == 0 else { throw SystemError.lastError("chmod", path) }
-    return path
-}

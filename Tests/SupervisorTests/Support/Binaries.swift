@@ -60,27 +60,6 @@ func jooldctl(_ arguments: [String], socket: String, prefix: [String] = []) thro
     try runCommand(prefix + [Binaries.jooldctl] + arguments + ["--socket", socket])
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Hands a value to another thread when the compiler cannot tell that it is safe.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
-/// A value shared between threads.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func get() -> Value { lock.withLock { value } }
-    @discardableResult
-    func mutate<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
-}
-
 /// Polls `probe` every `interval` until it returns a value or `timeout` passes (then
 /// nil, after one last try).
 func eventually<T>(within timeout: Duration = .seconds(5), every interval: Duration = .milliseconds(20),
@@ -94,30 +73,3 @@ func eventually<T>(within timeout: Duration = .seconds(5), every interval: Durat
     return try probe()
 }
 
-/// A fresh directory under /tmp that anyone may traverse (0755), for the control socket
-/// (whose own directory the supervisor makes 0750 root:GROUP), the state file, the net
-/// files and the simulated kernels' sockets. Removed by `remove()`.
-struct TestDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/jsv-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp: \(String(cString: strerror(errno)))") }
-        path = String(cString: made)
-        guard chmod(path, 0o755) == 0 else { throw TestFailure("chmod \(path): \(String(cString: strerror(errno)))") }
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// Writes `text` to `name` in the directory; its path.
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
-        let target = file(name)
-        try text.write(toFile: target, atomically: true, encoding: .utf8)
-        return target
-    }
-
-    func read(_ name: String) -> String? { try? String(contentsOfFile: file(name), encoding: .utf8) }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}

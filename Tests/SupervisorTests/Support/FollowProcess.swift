@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NetworkTestSupport
 
 /// A running `jooldctl follow ...`: its stdout and stderr collected line by line as
 /// they come (by two reader threads), so a test can wait for lines and then end it.

@@ -2,12 +2,13 @@ import Configuration
 import Foundation
 import Glibc
 import JoolSimulator
+import NetworkTestSupport
 
 /// Everything one test runs against: a test directory, namespaces, a simulated Jool
 /// kernel and a real supervisor. `Scenario.with` tears it all down in the right
 /// order (supervisor and workers, namespaces, kernel, files) even when the test fails.
 final class Scenario {
-    let directory: TestDirectory
+    let directory: TemporaryDirectory
     let namespaces: TestNamespaces
     let kernel: SimulatedJool
     private(set) var supervisor: SupervisorProcess?
@@ -18,7 +19,7 @@ final class Scenario {
                      kernelInstances: [SimulatedJool.Instance] = [.init()],
                      group: String? = nil, startSupervisor: Bool = true,
                      _ body: (Scenario) throws -> Void) throws {
-        let directory = try TestDirectory()
+        let directory = TemporaryDirectory(prefix: "jsv")
         defer { directory.remove() }
         let namespaces = try TestNamespaces(count: count, veth: veth)
         defer { namespaces.delete() }
@@ -35,7 +36,7 @@ final class Scenario {
         }
     }
 
-    private init(directory: TestDirectory, namespaces: TestNamespaces, kernel: SimulatedJool, group: String?) {
+    private init(directory: TemporaryDirectory, namespaces: TestNamespaces, kernel: SimulatedJool, group: String?) {
         self.directory = directory
         self.namespaces = namespaces
         self.kernel = kernel
@@ -83,7 +84,7 @@ final class Scenario {
 
     /// The instances as the socket answers them (faster than a jooldctl process, for polling).
     func rawList() throws -> [JSONValue] {
-        let response = try RawClient.request(#"{"op": "list"}"#, socketPath: socketPath)
+        let response = try RawControlClient.request(#"{"op": "list"}"#, socketPath: socketPath)
         guard let result = response.result else { throw TestFailure("list refused: \(response)") }
         return try instances(in: result)
     }
@@ -107,7 +108,7 @@ final class Scenario {
 
     /// Writes a net file into the test directory; its path.
     func netFile(_ name: String, _ json: String) throws -> String {
-        try directory.write(name, json)
+        directory.write(name, json)
     }
 }
 

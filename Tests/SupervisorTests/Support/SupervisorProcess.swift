@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import JoolSimulator
+import NetworkTestSupport
 
 /// A real `joold-supervisor` process (as built next to the test bundle) with its socket
 /// and state file in a test directory. Its workers reach `kernel` (a SimulatedJool)
@@ -8,13 +9,13 @@ import JoolSimulator
 /// workers' logs) go to a file in the directory.
 final class SupervisorProcess {
     let process = Process()
-    let directory: TestDirectory
+    let directory: TemporaryDirectory
     let socketPath: String
     let statePath: String
     let logPath: String
 
     /// Starts the supervisor and waits until its control socket answers.
-    init(directory: TestDirectory, kernel: SimulatedJool?, group: String? = nil,
+    init(directory: TemporaryDirectory, kernel: SimulatedJool?, group: String? = nil,
          socketPath: String? = nil, statePath: String? = nil, tag: String = "supervisor") throws {
         try Binaries.requireBuilt()
         self.directory = directory
@@ -42,7 +43,7 @@ final class SupervisorProcess {
         try? log.close()
         let ready = eventually(within: .seconds(10)) { () -> Bool? in
             if !process.isRunning { return false }
-            return (try? RawClient(socketPath: self.socketPath)) != nil ? true : nil
+            return (try? RawControlClient(socketPath: self.socketPath)) != nil ? true : nil
         }
         guard ready == true else {
             stop()

@@ -2,12 +2,13 @@ import Foundation
 import Glibc
 import JoolSimulator
 import JoolWire
+import NetworkTestSupport
 import Testing
 
 /// Two supervisors, K and J, each with instance "default" running; torn down after `body`.
 func withTwoNodes(version: JoolVersion, addOptions: [String] = [],
                   _ body: (_ k: Node, _ j: Node) throws -> Void) throws {
-    let directory = try TestDirectory()
+    let directory = TemporaryDirectory(prefix: "jsv")
     defer { directory.remove() }
     let namespaces = try TestNamespaces(count: 2, veth: true)
     defer { namespaces.delete() }
@@ -24,7 +25,7 @@ func withTwoNodes(version: JoolVersion, addOptions: [String] = [],
     let k = Node(netns: namespaces[0], kernel: kernelK, supervisor: supervisorK)
     let j = Node(netns: namespaces[1], kernel: kernelJ, supervisor: supervisorJ)
     for (node, interface, file) in [(k, namespaces.vethA, "net-k.json"), (j, namespaces.vethB, "net-j.json")] {
-        let net = try directory.write(file, NetFiles.ipv6(interface: interface))
+        let net = directory.write(file, NetFiles.ipv6(interface: interface))
         let added = try node.ctl(["add", "--instance", "default", "--netns", node.netns, "--net", net, "--json"] + addOptions)
         try #require(added.status == 0 && isRunning(try added.json()), "\(added)\n\(k.supervisor.log)\n\(j.supervisor.log)")
     }

@@ -60,7 +60,7 @@ settled_count() {
 # The pid of node $1's daemon of kind $2 (joold, or the supervisor's worker).
 daemon_pid() {
     if [ "$2" = supervisor ]; then
-        jooldctl status --json default --netns "$1" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'
+        instance_field "$1" default pid
     else
         cat "$STATE/$1/daemon.pid"
     fi

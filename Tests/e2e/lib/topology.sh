@@ -98,7 +98,8 @@ fail_over_to_k() {
 
 # ---- sync daemons -------------------------------------------------------------------
 
-# The netsocket file of node $1 for multicast family $2 (6 or 4), in the seeds' format.
+# The netsocket file of node $1 for multicast family $2 (6 or 4), in the format of the
+# examples of Jool's joold(8).
 write_netsocket() {
     local node=$1 family=$2 i file="$STATE/$1/netsocket.json"
     i=$(node_index "$node")
@@ -137,14 +138,14 @@ supervisor_start() {
 supervisor_answers() { jooldctl list >/dev/null 2>&1; }
 
 # The state of instance $2 (default: default) in namespace $1, as jooldctl status reports it.
-instance_state() {
-    jooldctl status --json "${2:-default}" --netns "$1" 2>/dev/null | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p'
-}
+instance_state() { instance_field "$1" "${2:-default}" state; }
 
 instance_running() { [ "$(instance_state "$1" "${2:-default}")" = running ]; }
 
-instance_field() {  # instance_field NS INSTANCE FIELD: a numeric or string field of its status
-    jooldctl status --json "$2" --netns "$1" 2>/dev/null | sed -n "s/.*\"$3\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
+# instance_field NS INSTANCE FIELD: a field of the instance's status object
+# (docs/control-protocol.md); nothing when it is null or the instance is unknown.
+instance_field() {
+    jooldctl status --json "$2" --netns "$1" 2>/dev/null | jq -r --arg field "$3" '.[$field] | values'
 }
 
 # daemon_start NODE KIND FAMILY: KIND is stock (Debian's joold 4.1.9), ours (this

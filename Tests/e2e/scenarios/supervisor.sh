@@ -58,9 +58,8 @@ worker_restarted() {  # running again, with another pid and a restart counted
         [ "$(instance_field "$1" default restarts)" -ge 1 ]
 }
 
-waits_for() {  # waits_for NODE INSTANCE TEXT
-    local status
-    status=$(jooldctl status --json "$2" --netns "$1") || return 1
-    # Not "| grep -q": it closes the pipe early, and with pipefail that fails the check.
-    [ "$(instance_state "$1" "$2")" = waiting ] && [[ $status == *"$3"* ]]
+waits_for() {  # waits_for NODE INSTANCE TEXT: waiting, and waiting_for contains TEXT
+    # Slurped (-s), so that no output at all is false too.
+    jooldctl status --json "$2" --netns "$1" |
+        jq -e -s --arg text "$3" '.[0] | .state == "waiting" and (.waiting_for // "" | contains($text))' >/dev/null
 }

@@ -17,10 +17,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${JOOLD_VM_CACHE:-/var/cache/joold-supervisor/vm}
 suite=bookworm
 
-# Guest packages. libmnl0 and libjansson4 are the runtime libraries the project links.
+# Guest packages. libmnl0 and libjansson4 are the runtime libraries the project links;
+# the scenarios read jooldctl's JSON with jq.
 guest_packages=(
     linux-image-amd64 linux-headers-amd64 jool-dkms jool-tools
-    iproute2 iputils-ping socat netcat-openbsd tcpdump keepalived
+    iproute2 iputils-ping socat netcat-openbsd tcpdump keepalived jq
     libmnl0 libjansson4 kmod busybox-static procps psmisc
 )
 host_packages=(qemu-system-x86 debootstrap kmod cpio xz-utils e2fsprogs)

@@ -1,25 +1,30 @@
 import Configuration
 import ControlProtocol
-import Foundation
-@testable import LinuxRuntime
-import NetworkTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+import LinuxRuntime
 
-/// A blocking Unix stream client with poll-based timeouts.
-final class TestClient: @unchecked Sendable {
-    let fd: Int32
+/// A blocking client of a control socket (the supervisor's, or a test server's) that
+/// sends whatever bytes a test wants, where jooldctl sends only what it considers valid,
+/// and reads response lines with a deadline.
+public final class RawControlClient: @unchecked Sendable {
+    public let fd: Int32
     private var buffer: [UInt8] = []
     /// The last read ended with ECONNRESET rather than a clean end of file.
-    private(set) var sawReset = false
+    public private(set) var sawReset = false
 
-    init(_ path: String) throws {
+    /// Connects to the Unix stream socket at `socketPath`; throws the SystemError of
+    /// `socket` or `connect`.
+    public init(socketPath: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.lastError("socket(AF_UNIX)") }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
+        let bytes = Array(socketPath.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
             close(fd)
-            throw TestFailure("socket path too long: \(path)")
+            throw TestFailure("socket path too long: \(socketPath)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
         let result = withUnsafePointer(to: &address) {
@@ -28,7 +33,7 @@ final class TestClient: @unchecked Sendable {
             }
         }
         guard result == 0 else {
-            let error = SystemError.lastError("connect", path)
+            let error = SystemError.lastError("connect", socketPath)
             close(fd)
             throw error
         }
@@ -36,10 +41,10 @@ final class TestClient: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    func send(_ text: String) throws { try send(Array(text.utf8)) }
+    public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
     /// Sends everything; throws the SystemError of a failed send (EPIPE, ECONNRESET...).
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { raw in
@@ -53,22 +58,23 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
-    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+    public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
-    /// The next line without its newline; nil at end of file (or a reset).
-    /// Throws on timeout.
-    func readLine(milliseconds: Int = 5000) throws -> String? {
-        let deadline = MonotonicClock.nanoseconds() + UInt64(milliseconds) * 1_000_000
+    /// The next line without its newline; nil at end of file (or a reset). Throws a
+    /// TestFailure when no whole line comes within `timeout`.
+    public func readLine(timeout: Duration = .seconds(5)) throws -> String? {
+        let deadline = ContinuousClock.now + timeout
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)
                 buffer.removeSubrange(...newline)
                 return line
             }
-            let now = MonotonicClock.nanoseconds()
-            guard now < deadline else { throw TestFailure("no complete line within \(milliseconds) ms") }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { throw TestFailure("no complete line within \(timeout)") }
             var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&entry, 1, Int32((deadline - now) / 1_000_000) + 1)
+            let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+            let ready = poll(&entry, 1, Int32(clamping: milliseconds + 1))
             if ready < 0 && errno == EINTR { continue }
             guard ready > 0 else { continue }
             var chunk = [UInt8](repeating: 0, count: 65536)
@@ -83,25 +89,31 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
-    /// The next response, parsed.
-    func response(milliseconds: Int = 5000) throws -> ControlResponse {
-        guard let line = try readLine(milliseconds: milliseconds) else {
+    /// The next response line, parsed.
+    public func response(timeout: Duration = .seconds(5)) throws -> ControlResponse {
+        guard let line = try readLine(timeout: timeout) else {
             throw TestFailure("the server closed the connection instead of answering")
         }
         return try ControlResponse.parse(line)
     }
 
     /// Sends one line (a newline is added) and reads one response.
-    func request(_ line: String, milliseconds: Int = 5000) throws -> ControlResponse {
+    public func request(_ line: String, timeout: Duration = .seconds(5)) throws -> ControlResponse {
         try send(line + "\n")
-        return try response(milliseconds: milliseconds)
+        return try response(timeout: timeout)
     }
 
-    /// True if the server closes the connection within `milliseconds` without
-    /// sending anything more (bytes received meanwhile make it false).
-    func closesWithoutData(milliseconds: Int = 3000) throws -> Bool {
+    /// One request on a fresh connection.
+    public static func request(_ line: String, socketPath: String,
+                               timeout: Duration = .seconds(5)) throws -> ControlResponse {
+        try RawControlClient(socketPath: socketPath).request(line, timeout: timeout)
+    }
+
+    /// True if the server closes the connection within `timeout` without sending
+    /// anything more (bytes received meanwhile make it false).
+    public func closesWithoutData(timeout: Duration = .seconds(3)) throws -> Bool {
         do {
-            let line = try readLine(milliseconds: milliseconds)
+            let line = try readLine(timeout: timeout)
             return line == nil && buffer.isEmpty
         } catch is TestFailure {
             return false
@@ -109,26 +121,25 @@ final class TestClient: @unchecked Sendable {
     }
 }
 
-/// Runs a program and collects its output (stdout and stderr together).
-@discardableResult
-func runProgram(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    try Shell.execute(arguments)
-}
-
 extension ControlResponse {
-    var errorCode: ControlError.Code? {
+    public var errorCode: ControlError.Code? {
         if case let .failure(error) = outcome { return error.code }
         return nil
     }
 
-    var result: JSONValue? {
+    public var errorMessage: String? {
+        if case let .failure(error) = outcome { return error.message }
+        return nil
+    }
+
+    public var result: JSONValue? {
         if case let .success(value) = outcome { return value }
         return nil
     }
 }
 
 extension JSONValue {
-    var arrayValue: [JSONValue]? {
+    public var arrayValue: [JSONValue]? {
         if case let .array(elements) = self { return elements }
         return nil
     }
