@@ -37,7 +37,7 @@ let package = Package(
         ]),
         .target(name: "Netlink", dependencies: ["CMnl", "CShim"]),
         .target(name: "JoolWire", dependencies: ["Netlink", "CMnl"]),
-        .target(name: "Configuration", dependencies: ["JoolWire", "CJansson", "CShim"]),
+        .target(name: "Configuration", dependencies: ["JoolWire", "LinuxRuntime", "CJansson", "CShim"]),
         // The sync worker: kernel link, network link, stats server, relay, advertiser.
         .target(name: "Relay", dependencies: [
             "LinuxRuntime", "Netlink", "JoolWire", "Configuration", "CShim", "CMnl",

@@ -83,7 +83,7 @@ package struct ConfigObjectReader {
 
 /// "did you mean": the known key closest to a misspelt one, if any is close.
 public enum KeySuggestion {
-    static func closest(to key: String, among known: [String]) -> String? {
+    package static func closest(to key: String, among known: [String]) -> String? {
         let normalized = normalize(key)
         if let exact = known.first(where: { normalize($0) == normalized }) { return exact }
         let scored = known.map { ($0, editDistance(Array(normalized), Array(normalize($0)))) }

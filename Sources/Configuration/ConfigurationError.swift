@@ -32,11 +32,11 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 
     public var description: String { "\(location): \(message)" }
 
-    static func at(_ origin: ValueOrigin, _ kind: Kind, _ message: String) -> ConfigurationError {
+    package static func at(_ origin: ValueOrigin, _ kind: Kind, _ message: String) -> ConfigurationError {
         ConfigurationError(kind: kind, location: origin.description, file: origin.file, key: origin.key, message: message)
     }
 
-    static func inFile(_ path: String, _ kind: Kind, line: Int? = nil, column: Int? = nil,
+    package static func inFile(_ path: String, _ kind: Kind, line: Int? = nil, column: Int? = nil,
                        key: String? = nil, _ message: String) -> ConfigurationError {
         var location = "file '\(path)'"
         if let line, line > 0 { location += ", line \(line)" + (column.map { $0 > 0 ? ", column \($0)" : "" } ?? "") }

@@ -30,18 +30,29 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The largest JSON file read.
+    public static let maximumFileSize = 16 << 20
+
     /// Loads a file with duplicate keys rejected. Any JSON value is accepted at the
-    /// top level, so that the caller can say "expected an object" itself.
+    /// top level, so that the caller can say "expected an object" itself. A directory or
+    /// anything else but a regular file is refused as such.
     public static func load(path: String) throws(ConfigurationError) -> JSONValue {
-        var error = json_error_t()
-        let root = json_load_file(path, flags, &error)
-        return try finish(root, error, path: path)
+        try parse(bytes: TextFile.read(path, limit: maximumFileSize) ?? [], path: path)
     }
 
     /// Parses text; `path` names it in error messages.
     public static func parse(_ text: String, path: String) throws(ConfigurationError) -> JSONValue {
+        try parse(bytes: Array(text.utf8), path: path)
+    }
+
+    /// Parses UTF-8 bytes (a NUL byte or invalid UTF-8 is a syntax error); `path` names
+    /// them in error messages.
+    public static func parse(bytes: [UInt8], path: String) throws(ConfigurationError) -> JSONValue {
         var error = json_error_t()
-        let root = json_loads(text, flags, &error)
+        // An empty buffer may have no address; jansson refuses a null one as "wrong arguments".
+        let root = bytes.isEmpty ? json_loads("", flags, &error) : bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { json_loadb($0.baseAddress, $0.count, flags, &error) }
+        }
         return try finish(root, error, path: path)
     }
 

@@ -55,53 +55,14 @@ public struct ControlRequest: Equatable, Sendable {
 
     /// Operations whose response is followed by a stream of event lines on the same
     /// connection, until either side closes it.
-    public static let streamingOperations: Set<String> = ["follow"]
+    public static let streamingOperations: Set<String> = [ControlOperation.Name.follow.rawValue]
 
-    // MARK: - Typed fields
+    /// The fields every request may carry besides its operation's.
+    public static let envelopeKeys = ["protocol", "id", "op"]
 
-    public func string(_ key: String) throws(ControlError) -> String {
-        guard let value = try optionalString(key) else { throw ControlError(.missingField, "field '\(key)' is missing") }
-        return value
-    }
-
-    public func optionalString(_ key: String) throws(ControlError) -> String? {
-        guard let value = body[key], !value.isNull else { return nil }
-        guard let text = value.stringValue else { throw wrongType(key, "a string", value) }
-        return text
-    }
-
-    public func optionalBool(_ key: String) throws(ControlError) -> Bool? {
-        guard let value = body[key], !value.isNull else { return nil }
-        guard let flag = value.boolValue else { throw wrongType(key, "true or false", value) }
-        return flag
-    }
-
-    public func optionalInteger(_ key: String) throws(ControlError) -> Int64? {
-        guard let value = body[key], !value.isNull else { return nil }
-        guard let number = value.integerValue else { throw wrongType(key, "an integer", value) }
-        return number
-    }
-
-    /// An optional advertise rate (sessions per second), checked against `AdvertiseRate.range`.
-    public func optionalAdvertiseRate(_ key: String) throws(ControlError) -> Int? {
-        guard let rate = try optionalInteger(key) else { return nil }
-        if let problem = AdvertiseRate.problem(rate, field: "field '\(key)'") { throw ControlError(.invalidValue, problem) }
-        return Int(rate)
-    }
-
-    public func object(_ key: String) throws(ControlError) -> JSONValue {
-        guard let value = try optionalObject(key) else { throw ControlError(.missingField, "field '\(key)' is missing") }
-        return value
-    }
-
-    public func optionalObject(_ key: String) throws(ControlError) -> JSONValue? {
-        guard let value = body[key], !value.isNull else { return nil }
-        guard case .object = value else { throw wrongType(key, "an object", value) }
-        return value
-    }
-
-    private func wrongType(_ key: String, _ expected: String, _ found: JSONValue) -> ControlError {
-        ControlError(.wrongType, "field '\(key)' must be \(expected), found \(found.kindDescription)")
+    /// The request of `operation`.
+    public init(_ operation: ControlOperation, id: JSONValue? = nil) {
+        self.init(op: operation.name.rawValue, id: id, fields: operation.fields)
     }
 }
 

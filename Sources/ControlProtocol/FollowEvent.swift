@@ -20,17 +20,17 @@ public enum FollowEvent: Equatable, Sendable {
     public var json: JSONValue {
         switch self {
         case let .session(instance, netns, origin, time, session):
-            return .object([.init("event", .string("session")), .init("instance", .string(instance)),
-                            .init("netns", .string(netns)), .init("direction", .string(origin.direction)),
+            return .object([.init("event", .string("session")), .init(InstanceSpec.Key.instance, .string(instance)),
+                            .init(InstanceSpec.Key.netns, .string(netns)), .init("direction", .string(origin.direction)),
                             .init("origin", .string(origin.rawValue)), .init("time_ms", .integer(Int64((time * 1000).rounded()))),
                             .init("session", session)])
         case let .lost(count, reason, instance, netns):
             return .object([.init("event", .string("lost")), .init("count", .integer(Int64(clamping: count))),
-                            .init("reason", .string(reason)), .init("instance", instance.map(JSONValue.string) ?? .null),
-                            .init("netns", netns.map(JSONValue.string) ?? .null)])
+                            .init("reason", .string(reason)), .init(InstanceSpec.Key.instance, instance.map(JSONValue.string) ?? .null),
+                            .init(InstanceSpec.Key.netns, netns.map(JSONValue.string) ?? .null)])
         case let .end(instance, netns, reason):
-            return .object([.init("event", .string("end")), .init("instance", instance.map(JSONValue.string) ?? .null),
-                            .init("netns", netns.map(JSONValue.string) ?? .null), .init("reason", .string(reason))])
+            return .object([.init("event", .string("end")), .init(InstanceSpec.Key.instance, instance.map(JSONValue.string) ?? .null),
+                            .init(InstanceSpec.Key.netns, netns.map(JSONValue.string) ?? .null), .init("reason", .string(reason))])
         }
     }
 
@@ -41,7 +41,7 @@ public enum FollowEvent: Equatable, Sendable {
     public init?(json: JSONValue) {
         switch json["event"]?.stringValue {
         case "session":
-            guard let instance = json["instance"]?.stringValue, let netns = json["netns"]?.stringValue,
+            guard let instance = json[InstanceSpec.Key.instance]?.stringValue, let netns = json[InstanceSpec.Key.netns]?.stringValue,
                   let origin = json["origin"]?.stringValue.flatMap(SessionOrigin.init(rawValue:)),
                   let session = json["session"], case .object = session else { return nil }
             self = .session(instance: instance, netns: netns, origin: origin, time: Double(json["time_ms"]?.integerValue ?? 0) / 1000,
@@ -49,9 +49,9 @@ public enum FollowEvent: Equatable, Sendable {
         case "lost":
             guard let count = json["count"]?.integerValue else { return nil }
             self = .lost(count: UInt64(clamping: count), reason: json["reason"]?.stringValue ?? "unknown",
-                         instance: json["instance"]?.stringValue, netns: json["netns"]?.stringValue)
+                         instance: json[InstanceSpec.Key.instance]?.stringValue, netns: json[InstanceSpec.Key.netns]?.stringValue)
         case "end":
-            self = .end(instance: json["instance"]?.stringValue, netns: json["netns"]?.stringValue,
+            self = .end(instance: json[InstanceSpec.Key.instance]?.stringValue, netns: json[InstanceSpec.Key.netns]?.stringValue,
                         reason: json["reason"]?.stringValue ?? "unknown")
         default:
             return nil

@@ -53,8 +53,8 @@ public struct InstanceStatusRecord: Equatable, Sendable {
     public var json: JSONValue {
         var members: [JSONValue.Member] = []
         func put(_ key: String, _ value: JSONValue?) { members.append(JSONValue.Member(key, value ?? .null)) }
-        put("instance", .string(instance))
-        put("netns", .string(netns))
+        put(InstanceSpec.Key.instance, .string(instance))
+        put(InstanceSpec.Key.netns, .string(netns))
         put("state", .string(state.rawValue))
         put("pid", pid.map { JSONValue.integer(Int64($0)) })
         put("uptime_seconds", uptimeSeconds.map { JSONValue.real(($0 * 10).rounded() / 10) })
@@ -65,13 +65,13 @@ public struct InstanceStatusRecord: Equatable, Sendable {
         put("kernel_version", kernelVersion.map(JSONValue.string))
         put("multicast", multicast.map(JSONValue.string))
         put("stats_port", statsPort.map { JSONValue.integer(Int64($0)) })
-        put("advertise_rate", .integer(Int64(advertiseRate)))
+        put(InstanceSpec.Key.advertiseRate, .integer(Int64(advertiseRate)))
         return .object(members)
     }
 
     /// Reads a status object (the client side); nil if it lacks the identifying fields.
     public init?(json: JSONValue) {
-        guard let instance = json["instance"]?.stringValue, let netns = json["netns"]?.stringValue,
+        guard let instance = json[InstanceSpec.Key.instance]?.stringValue, let netns = json[InstanceSpec.Key.netns]?.stringValue,
               let state = json["state"]?.stringValue.flatMap(InstanceState.init(rawValue:)) else { return nil }
         self.init(instance: instance, netns: netns, state: state,
                   pid: json["pid"]?.integerValue.map { Int32(clamping: $0) },
@@ -83,6 +83,6 @@ public struct InstanceStatusRecord: Equatable, Sendable {
                   kernelVersion: json["kernel_version"]?.stringValue,
                   multicast: json["multicast"]?.stringValue,
                   statsPort: json["stats_port"]?.integerValue.map { UInt16(clamping: $0) },
-                  advertiseRate: json["advertise_rate"]?.integerValue.map { Int(clamping: $0) } ?? AdvertiseRate.defaultValue)
+                  advertiseRate: json[InstanceSpec.Key.advertiseRate]?.integerValue.map { Int(clamping: $0) } ?? AdvertiseRate.defaultValue)
     }
 }

@@ -67,7 +67,7 @@ public enum WorkerMessage: Equatable, Sendable {
         guard let document = try? JSONValue.parse(String(decoding: bytes, as: UTF8.self), path: "worker message"),
               let type = document["type"]?.stringValue else { return nil }
         switch type {
-        case "configure": return WorkerSpec(json: document).map(WorkerMessage.configure)
+        case "configure": return (try? WorkerSpec(json: document)).map(WorkerMessage.configure)
         case "stats": return document["id"]?.integerValue.map { .statsRequest(id: $0) }
         case "advertise":
             return document["id"]?.integerValue.map { .advertiseRequest(id: $0, rate: document["rate"]?.integerValue.map { Int($0) }) }
@@ -104,45 +104,28 @@ public enum WorkerMessage: Equatable, Sendable {
     }
 }
 
-/// What a worker is asked to synchronize.
+/// What a worker is asked to synchronize: the instance, in the schema of the `add`
+/// request and the state file, and the namespace file to enter.
 public struct WorkerSpec: Equatable, Sendable {
-    public var instance: String
-    /// As the operator gave it ("" = the supervisor's namespace).
-    public var netns: String
+    public var instance: InstanceSpec
     /// The namespace file to enter; "" = stay in the supervisor's namespace.
     public var netnsPath: String
-    /// The netsocket object (keys of the joold file).
-    public var net: JSONValue
-    /// The stats object ("address", "port"), or nil.
-    public var stats: JSONValue?
-    public var enableSessionSync: Bool
-    /// Sessions per second of the worker's own advertisements (nil: the default).
-    public var advertiseRate: Int?
 
-    public init(instance: String, netns: String, netnsPath: String, net: JSONValue, stats: JSONValue?, enableSessionSync: Bool,
-                advertiseRate: Int? = nil) {
+    static let netnsPathKey = "netns_path"
+
+    public init(instance: InstanceSpec, netnsPath: String) {
         self.instance = instance
-        self.netns = netns
         self.netnsPath = netnsPath
-        self.net = net
-        self.stats = stats
-        self.enableSessionSync = enableSessionSync
-        self.advertiseRate = advertiseRate
     }
 
-    var members: [JSONValue.Member] {
-        [.init("instance", .string(instance)), .init("netns", .string(netns)), .init("netns_path", .string(netnsPath)),
-         .init("net", net), .init("stats", stats ?? .null), .init("enable_ss", .bool(enableSessionSync)),
-         .init("advertise_rate", advertiseRate.map { .integer(Int64($0)) } ?? .null)]
-    }
+    var members: [JSONValue.Member] { instance.members + [.init(Self.netnsPathKey, .string(netnsPath))] }
 
-    public init?(json: JSONValue) {
-        guard let instance = json["instance"]?.stringValue, let netns = json["netns"]?.stringValue,
-              let path = json["netns_path"]?.stringValue, let net = json["net"] else { return nil }
-        let stats = json["stats"].flatMap { $0.isNull ? nil : $0 }
-        self.init(instance: instance, netns: netns, netnsPath: path, net: net, stats: stats,
-                  enableSessionSync: json["enable_ss"]?.boolValue ?? false,
-                  advertiseRate: json["advertise_rate"]?.integerValue.map { Int($0) })
+    /// Decodes a `configure` message with the instance schema's own decoder.
+    init(json: JSONValue) throws(ControlError) {
+        let name = json[InstanceSpec.Key.instance]?.stringValue ?? "?"
+        let fields = try JSONFields(json, context: "instance '\(name)'", what: "the configuration")
+        self.init(instance: try InstanceSpec(reading: fields, extraKeys: ["type", Self.netnsPathKey]),
+                  netnsPath: try fields.string(Self.netnsPathKey))
     }
 }
 

@@ -49,7 +49,7 @@ public enum JooldCommandLine {
             }
         } catch {
             return .exit(status: error.exitCode, standardOutput: "",
-                         standardError: "\(programName): \(error.message)\n")
+                         standardError: "\(programName): \(TerminalText.escaped(error.message, keepingLineBreaks: true))\n")
         }
     }
 

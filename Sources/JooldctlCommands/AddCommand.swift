@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import ControlProtocol
 
 struct AddCommand: ControlCommand {
     static let configuration = CommandConfiguration(
@@ -48,16 +49,25 @@ struct AddCommand: ControlCommand {
     }
 
     func execute(_ context: CommandContext) throws {
-        var fields = try target.fields()
-        fields.append(JSONValue.Member("net", try ConfigurationFiles.netSocket(path: net, currentDirectory: context.currentDirectory)))
+        let selector = try target.selector()
+        let netObject = try ConfigurationFiles.object(path: net, currentDirectory: context.currentDirectory)
+        var statsObject: JSONValue?
+        var statsPath = "--stats-port"
         if let stats {
-            fields.append(JSONValue.Member("stats", try ConfigurationFiles.statsSocket(path: stats, currentDirectory: context.currentDirectory)))
+            statsObject = try ConfigurationFiles.object(path: stats, currentDirectory: context.currentDirectory)
+            statsPath = stats
         } else if let statsPort {
-            fields.append(JSONValue.Member("stats", ConfigurationFiles.statsObject(port: statsPort)))
+            statsObject = ConfigurationFiles.statsObject(port: statsPort)
         }
-        fields.append(JSONValue.Member("enable_ss", .bool(enableSS)))
-        if let advertiseRate { fields.append(JSONValue.Member("advertise_rate", .integer(Int64(advertiseRate)))) }
-        let result = try context.call("add", fields, options: options)
+        let spec: InstanceSpec
+        do {
+            spec = try InstanceSpec(name: selector.instance, netns: selector.netns, net: netObject, netPath: net,
+                                    stats: statsObject, statsPath: statsPath, enableSessionSync: enableSS,
+                                    advertiseRate: advertiseRate)
+        } catch {
+            throw JooldctlFailure(.usage, error.message)
+        }
+        let result = try context.call(.add(spec), options: options)
         if options.json {
             context.print(result.serialized())
         } else {

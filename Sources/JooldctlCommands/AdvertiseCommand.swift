@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import ControlProtocol
 
 struct AdvertiseCommand: ControlCommand {
     static let configuration = CommandConfiguration(
@@ -35,10 +36,8 @@ struct AdvertiseCommand: ControlCommand {
 
     func execute(_ context: CommandContext) throws {
         let name = try target.selectedName()
-        var fields = try target.fields()
-        if noWait { fields.append(JSONValue.Member("wait", .bool(false))) }
-        if let rate { fields.append(JSONValue.Member("rate", .integer(Int64(rate)))) }
-        let result = try context.call("advertise", fields, options: options,
+        let operation = ControlOperation.advertise(try target.selector(), wait: !noWait, rate: rate)
+        let result = try context.call(operation, options: options,
                                       defaultTimeout: noWait ? Jooldctl.defaultTimeout : Jooldctl.defaultAdvertiseTimeout)
         if options.json {
             context.print(result.serialized())
@@ -47,8 +46,8 @@ struct AdvertiseCommand: ControlCommand {
         guard case .object = result else {
             throw JooldctlFailure(.protocolError, "the supervisor's advertise result is not an object: \(result.serialized().prefix(200))")
         }
-        let instance = result["instance"]?.stringValue ?? name
-        let netns = result["netns"]?.stringValue ?? (target.netns ?? "")
+        let instance = result[InstanceSpec.Key.instance]?.stringValue ?? name
+        let netns = result[InstanceSpec.Key.netns]?.stringValue ?? (target.netns ?? "")
         if result["method"] == nil, result["started"]?.boolValue == true {
             context.print("started advertising \(Formatting.label(instance: instance, netns: netns)) (not waiting for it to finish)")
             return

@@ -1,3 +1,4 @@
+import Configuration
 import ControlProtocol
 import Glibc
 import LinuxRuntime
@@ -63,6 +64,14 @@ public struct ControlClient: Sendable {
 
     // MARK: - Connecting
 
+    /// "a regular file", "a directory"...: what sits at the socket path instead of a
+    /// socket (connecting to it is refused like connecting to a dead supervisor's socket).
+    private func somethingElseAtSocketPath() -> String? {
+        var info = stat()
+        guard stat(socketPath, &info) == 0, info.st_mode & S_IFMT != S_IFSOCK else { return nil }
+        return TextFile.kind(of: info.st_mode)
+    }
+
     private func unreachable(_ reason: String) -> JooldctlFailure {
         JooldctlFailure(.unreachable, "cannot connect to \(socketPath): \(reason); is joold-supervisor running?")
     }
@@ -107,6 +116,9 @@ public struct ControlClient: Sendable {
                 throw unreachable(errorText(pending))
             default:
                 close(fd)
+                if let other = somethingElseAtSocketPath() {
+                    throw JooldctlFailure(.unreachable, "cannot connect to \(socketPath): it is \(other), not a socket; is --socket (or $\(Jooldctl.socketEnvironmentVariable)) right?")
+                }
                 throw unreachable(errorText(failure))
             }
         }

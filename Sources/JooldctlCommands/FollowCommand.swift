@@ -36,7 +36,7 @@ struct FollowCommand: ControlCommand {
     }
 
     func execute(_ context: CommandContext) throws {
-        let request = ControlRequest(op: "follow", id: .integer(Int64.random(in: 1...Int64(Int32.max))), fields: try target.fields())
+        let request = ControlRequest(.follow(try target.selector()), id: .integer(Int64.random(in: 1...Int64(Int32.max))))
         let client = ControlClient(socketPath: options.socketPath(environment: context.environment),
                                    timeout: options.timeout ?? Jooldctl.defaultTimeout)
         let signals = context.live == nil ? nil : Self.watchSignals()
@@ -89,8 +89,8 @@ struct FollowCommand: ControlCommand {
     /// "'default' in namespace K", "every instance (2 now)".
     static func describe(_ result: JSONValue) -> String {
         guard case let .array(list)? = result["following"] else { return "the feed" }
-        if list.count == 1, let name = list[0]["instance"]?.stringValue {
-            return Formatting.label(instance: name, netns: list[0]["netns"]?.stringValue ?? "")
+        if list.count == 1, let name = list[0][InstanceSpec.Key.instance]?.stringValue {
+            return Formatting.label(instance: name, netns: list[0][InstanceSpec.Key.netns]?.stringValue ?? "")
         }
         return "every instance (\(list.count) now)"
     }

@@ -18,7 +18,7 @@ public enum FollowFormatting {
             func field(_ key: String) -> String { session[key]?.stringValue ?? "-" }
             let expiration = session["expiration_ms"]?.integerValue
                 .map { SessionCSV.joolTimeout(milliseconds: UInt32(clamping: $0)) } ?? "-"
-            var words = [clock(time), "\(Formatting.netns(netns))/\(instance)", origin.direction, field("proto"),
+            var words = [clock(time), Formatting.pair(instance: instance, netns: netns), origin.direction, field("proto"),
                          field("src6"), field("dst6"), field("src4"), field("dst4"), field("state"), expiration]
             if origin == .advertise { words.append("(advertise)") }
             return .standardOutput(words.joined(separator: " "))

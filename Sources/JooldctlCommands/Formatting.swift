@@ -33,14 +33,38 @@ public enum Formatting {
     /// The status table of `list`, `status` and `add`.
     public static func statusTable(_ records: [InstanceStatusRecord]) -> String {
         table(headers: statusHeaders, rows: records.map { record in
-            [record.instance, netns(record.netns), record.state.rawValue,
+            [name(record.instance), netns(record.netns), record.state.rawValue,
              record.pid.map { String($0) } ?? "-", uptime(record.uptimeSeconds),
              String(record.restarts), String(record.advertiseRate), record.waitingFor ?? record.lastError ?? "-"]
         })
     }
 
-    /// "-" for the supervisor's own namespace.
-    public static func netns(_ name: String) -> String { name.isEmpty ? "-" : name }
+    /// "-" for the supervisor's own namespace; a name that could be mistaken (for "-",
+    /// or for two words) in shell quotes.
+    public static func netns(_ name: String) -> String { name.isEmpty ? "-" : word(name, safe: pathCharacters) }
+
+    /// An instance name as a table or a `NETNS/NAME` pair shows it: Jool accepts spaces,
+    /// quotes, "/" and "$(...)" in names, so such a name is written in shell quotes
+    /// (`'my potato'`, `'it'\''s'`), which make it one word and keep it unambiguous.
+    public static func name(_ name: String) -> String { word(name, safe: nameCharacters) }
+
+    /// `NETNS/NAME`, as `stats` and `follow` head their lines.
+    public static func pair(instance: String, netns: String) -> String { "\(Self.netns(netns))/\(name(instance))" }
+
+    /// `text` as is when it is made of `safe` characters only (and is not "-", which
+    /// stands for nothing), else single-quoted for a POSIX shell.
+    static func word(_ text: String, safe: Set<Character>) -> String {
+        guard text.isEmpty || text == "-" || !text.allSatisfy(safe.contains) else { return text }
+        return quoted(text)
+    }
+
+    /// Single quotes; a quote inside is written `'\''`.
+    static func quoted(_ text: String) -> String {
+        "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+
+    private static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-+:@%=,")
+    private static let pathCharacters = nameCharacters.union(["/"])
 
     /// "42s", "5m07s", "1h02m", "3d04h"; "-" when unknown.
     public static func uptime(_ seconds: Double?) -> String {
@@ -55,9 +79,9 @@ public enum Formatting {
         }
     }
 
-    /// `potato` or `potato (netns blue)`, for messages.
+    /// `'potato'` or `'potato' in namespace blue`, for messages.
     public static func label(instance: String, netns: String) -> String {
-        netns.isEmpty ? "'\(instance)'" : "'\(instance)' in namespace \(netns)"
+        netns.isEmpty ? quoted(instance) : "\(quoted(instance)) in namespace \(Self.netns(netns))"
     }
 
     /// A number as the stats server writes it; other JSON values as JSON text.

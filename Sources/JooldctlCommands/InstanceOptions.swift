@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Configuration
 import JoolWire
 
@@ -28,10 +29,8 @@ struct InstanceOptions: ParsableArguments {
         return name
     }
 
-    /// `instance` and, unless omitted or empty (the supervisor's own namespace), `netns`.
-    func fields(name: String) -> [JSONValue.Member] {
-        var fields = [JSONValue.Member("instance", .string(name))]
-        if let netns, !netns.isEmpty { fields.append(JSONValue.Member("netns", .string(netns))) }
-        return fields
+    /// The instance named `name` in `--netns` (omitted or empty: the supervisor's own namespace).
+    func selector(name: String) -> InstanceSelector {
+        InstanceSelector(instance: name, netns: netns ?? "")
     }
 }

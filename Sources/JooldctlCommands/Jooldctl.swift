@@ -34,6 +34,11 @@ public enum Jooldctl {
     public static func run(arguments: [String], environment: [String: String], currentDirectory: String,
                            helpColumns: Int? = 80, live: LiveOutput? = nil) -> JooldctlResult {
         let context = CommandContext(environment: environment, currentDirectory: currentDirectory, live: live)
+        if let unknown = unknownHelpTopic(arguments) {
+            let known = subcommandNames.joined(separator: ", ")
+            context.printError("jooldctl: help: no subcommand '\(TerminalText.escaped(unknown))' (\(known))")
+            return context.result(.usage)
+        }
         let command: any ParsableCommand
         do {
             command = try JooldctlCommand.parseAsRoot(movingGlobalOptions(arguments))
@@ -45,7 +50,8 @@ public enum Jooldctl {
                 try control.execute(context)
                 return context.result(.success)
             } catch let failure as JooldctlFailure {
-                context.printError("jooldctl: " + failure.message)
+                // Messages quote files and the supervisor: their control bytes are shown, not obeyed.
+                context.printError("jooldctl: " + TerminalText.escaped(failure.message))
                 return context.result(failure.status)
             } catch {
                 return argumentParserOutcome(error, context: context, columns: helpColumns)
@@ -65,6 +71,15 @@ public enum Jooldctl {
             return argumentParserOutcome(error, context: context, columns: helpColumns)
         }
     }
+
+    /// `jooldctl help NAME` for a NAME that is no subcommand: that NAME (ArgumentParser
+    /// would print the general help and succeed).
+    static func unknownHelpTopic(_ arguments: [String]) -> String? {
+        guard arguments.count >= 2, arguments[0] == "help", !arguments[1].hasPrefix("-") else { return nil }
+        return subcommandNames.contains(arguments[1]) ? nil : arguments[1]
+    }
+
+    static let subcommandNames = JooldctlCommand.configuration.subcommands.compactMap { $0.configuration.commandName }
 
     /// `jooldctl --socket P --json list` means `jooldctl list --socket P --json`: global
     /// options before the subcommand name are moved after it.
@@ -154,10 +169,10 @@ final class CommandContext {
     /// Sends one request and returns its result object. A refusal prints nothing here but
     /// throws `.refused` with the supervisor's message and code; with --json the error
     /// object is also printed on stdout.
-    func call(_ op: String, _ fields: [JSONValue.Member] = [], options: GlobalOptions,
+    func call(_ operation: ControlOperation, options: GlobalOptions,
               defaultTimeout: Double = Jooldctl.defaultTimeout) throws(JooldctlFailure) -> JSONValue {
         let id = JSONValue.integer(Int64.random(in: 1...Int64(Int32.max)))
-        let request = ControlRequest(op: op, id: id, fields: fields)
+        let request = ControlRequest(operation, id: id)
         let client = ControlClient(socketPath: options.socketPath(environment: environment),
                                    timeout: options.timeout ?? defaultTimeout)
         let response = try client.exchange(request)

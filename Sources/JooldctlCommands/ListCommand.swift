@@ -15,7 +15,7 @@ struct ListCommand: ControlCommand {
     @OptionGroup var options: GlobalOptions
 
     func execute(_ context: CommandContext) throws {
-        let result = try context.call("list", options: options)
+        let result = try context.call(.list, options: options)
         try printStatus(result, options: options, context: context)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Configuration
 
 /// An instance, optional: `NAME` or `--instance NAME`, and `--netns NS` (only with a
@@ -25,8 +26,8 @@ struct OptionalInstance: ParsableArguments {
         try options.name(positional: name)
     }
 
-    /// The request's `instance` and `netns` fields; none for every instance.
-    func fields() throws -> [JSONValue.Member] {
-        try selectedName().map { options.fields(name: $0) } ?? []
+    /// The instance; nil for every instance.
+    func selector() throws -> InstanceSelector? {
+        try selectedName().map { options.selector(name: $0) }
     }
 }

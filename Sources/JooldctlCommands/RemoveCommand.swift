@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 
 struct RemoveCommand: ControlCommand {
     static let configuration = CommandConfiguration(
@@ -19,12 +20,12 @@ struct RemoveCommand: ControlCommand {
 
     func execute(_ context: CommandContext) throws {
         let name = try target.selectedName()
-        let result = try context.call("remove", try target.fields(), options: options)
+        let result = try context.call(.remove(try target.selector()), options: options)
         if options.json {
             context.print(result.serialized())
         } else {
-            let instance = result["instance"]?.stringValue ?? name
-            let netns = result["netns"]?.stringValue ?? (target.netns ?? "")
+            let instance = result[InstanceSpec.Key.instance]?.stringValue ?? name
+            let netns = result[InstanceSpec.Key.netns]?.stringValue ?? (target.netns ?? "")
             context.print("removed \(Formatting.label(instance: instance, netns: netns))")
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Configuration
 
 /// An instance, required: `NAME` or `--instance NAME`, and `--netns NS`.
@@ -28,8 +29,8 @@ struct RequiredInstance: ParsableArguments {
         return name
     }
 
-    /// The request's `instance` and (unless omitted or empty) `netns` fields.
-    func fields() throws -> [JSONValue.Member] {
-        options.fields(name: try selectedName())
+    /// The instance.
+    func selector() throws -> InstanceSelector {
+        options.selector(name: try selectedName())
     }
 }

@@ -1,4 +1,5 @@
 import Configuration
+import ControlProtocol
 
 /// One instance of a `stats` result.
 struct StatsBlock {
@@ -9,11 +10,11 @@ struct StatsBlock {
     let extra: JSONValue?
 
     init(_ json: JSONValue) throws(JooldctlFailure) {
-        guard let instance = json["instance"]?.stringValue else {
+        guard let instance = json[InstanceSpec.Key.instance]?.stringValue else {
             throw JooldctlFailure(.protocolError, "the supervisor sent stats without an instance name: \(json.serialized().prefix(200))")
         }
         self.instance = instance
-        netns = json["netns"]?.stringValue ?? ""
+        netns = json[InstanceSpec.Key.netns]?.stringValue ?? ""
         state = json["state"]?.stringValue ?? "unknown"
         counters = json["counters"].flatMap { $0.isNull ? nil : $0 }
         extra = json["extra"].flatMap { $0.isNull ? nil : $0 }

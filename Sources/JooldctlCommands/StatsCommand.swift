@@ -27,7 +27,7 @@ struct StatsCommand: ControlCommand {
 
     func execute(_ context: CommandContext) throws {
         let name = try target.selectedName()
-        let result = try context.call("stats", try target.fields(), options: options)
+        let result = try context.call(.stats(try target.selector()), options: options)
         guard case let .array(instances)? = result["instances"] else {
             throw JooldctlFailure(.protocolError, "the supervisor's stats result lacks 'instances': \(result.serialized().prefix(200))")
         }
@@ -54,7 +54,7 @@ struct StatsCommand: ControlCommand {
         var blocks: [String] = []
         for item in instances {
             let block = try StatsBlock(item)
-            var text = "# instance \(Formatting.netns(block.netns))/\(block.instance)\n"
+            var text = "# instance \(Formatting.pair(instance: block.instance, netns: block.netns))\n"
             text += try block.lines() ?? "# \(block.noCounters)\n"
             blocks.append(text)
         }

@@ -18,7 +18,7 @@ struct StatusCommand: ControlCommand {
     }
 
     func execute(_ context: CommandContext) throws {
-        let result = try context.call("status", try target.fields(), options: options)
+        let result = try context.call(.status(try target.selector()), options: options)
         try printStatus(result, options: options, context: context)
     }
 }

@@ -1,11 +1,12 @@
 import Configuration
 import ControlProtocol
 
-/// The table of `list` and `status`, or the result as JSON.
+/// The table of `list` and `status`, or the result as JSON: `{"instances": [...]}` in
+/// every case (`status NAME` too, although its result is one status object).
 func printStatus(_ result: JSONValue, options: GlobalOptions, context: CommandContext) throws(JooldctlFailure) {
     let records = try statusRecords(result)
     if options.json {
-        context.print(result.serialized())
+        context.print((result["instances"] == nil ? JSONValue.object([.init("instances", .array([result]))]) : result).serialized())
     } else if records.isEmpty {
         context.print("(no instances)")
     } else {
@@ -18,7 +19,7 @@ func statusRecords(_ result: JSONValue) throws(JooldctlFailure) -> [InstanceStat
     let objects: [JSONValue]
     if case let .array(items)? = result["instances"] {
         objects = items
-    } else if result["instance"] != nil {
+    } else if result[InstanceSpec.Key.instance] != nil {
         objects = [result]
     } else {
         throw JooldctlFailure(.protocolError, "the supervisor's result lacks 'instances': \(result.serialized().prefix(200))")

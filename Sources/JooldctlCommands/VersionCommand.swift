@@ -19,7 +19,7 @@ struct VersionCommand: ControlCommand {
         if !options.json {
             context.print("jooldctl \(Jooldctl.version) (control protocol \(controlProtocolVersion))")
         }
-        let result = try context.call("version", options: options)
+        let result = try context.call(.version, options: options)
         if options.json {
             var members = [JSONValue.Member("jooldctl", .string(Jooldctl.version)),
                            JSONValue.Member("jooldctl_protocol", .integer(controlProtocolVersion))]

@@ -52,6 +52,8 @@ public struct SyslogLogHandler: LogHandler {
             text += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
         if let error = event.error { text += " error=\(error)" }
+        // Messages quote files and clients: their control bytes must not reach a terminal.
+        text = TerminalText.escaped(text)
 
         if writesToSyslog { cshim_syslog(Self.priority(event.level), text) }
         if let echoDescriptor {

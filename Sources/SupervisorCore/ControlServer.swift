@@ -96,22 +96,31 @@ public final class ControlServer {
 
     // MARK: - Socket file and directory
 
+    /// Creates the socket's directory, or checks the one there: whoever owns the directory
+    /// (or may write to it) can replace the socket and capture root's clients, so it must
+    /// be a real directory (not a link) owned by this process's user, or a shared one with
+    /// the sticky bit (/tmp) owned by root or by this user.
     private func prepareDirectory() throws(ControlServerError) {
         let directory = configuration.socketDirectory
         var info = stat()
-        if stat(directory, &info) != 0 {
-            guard errno == ENOENT else { throw .system(.lastError("stat", directory)) }
+        if lstat(directory, &info) != 0 {
+            guard errno == ENOENT else { throw .system(.lastError("lstat", directory)) }
             guard mkdir(directory, ControlServerConfiguration.directoryMode) == 0 || errno == EEXIST else {
                 throw .system(.lastError("mkdir", directory))
             }
-            guard stat(directory, &info) == 0 else { throw .system(.lastError("stat", directory)) }
+            guard lstat(directory, &info) == 0 else { throw .system(.lastError("lstat", directory)) }
         }
+        if info.st_mode & S_IFMT == S_IFLNK { throw .directoryIsALink(path: directory) }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw .notADirectory(path: directory) }
-        // A shared directory (/tmp and the like) is not ours to lock down.
-        if info.st_mode & (S_ISVTX | S_IWOTH) != 0 {
+        let me = geteuid()
+        // A shared directory (/tmp and the like) is not ours to lock down; its sticky bit
+        // keeps others from replacing the socket.
+        if info.st_mode & S_ISVTX != 0 {
+            guard info.st_uid == me || info.st_uid == 0 else { throw .directoryNotOwned(path: directory, owner: info.st_uid) }
             logger.notice("control socket directory \(directory) is shared (mode \(String(info.st_mode & 0o7777, radix: 8))); leaving its mode and group alone")
             return
         }
+        guard info.st_uid == me else { throw .directoryNotOwned(path: directory, owner: info.st_uid) }
         guard chown(directory, uid_t.max, controlGroupID) == 0 else { throw .system(.lastError("chown", directory)) }
         guard chmod(directory, ControlServerConfiguration.directoryMode) == 0 else {
             throw .system(.lastError("chmod", directory))

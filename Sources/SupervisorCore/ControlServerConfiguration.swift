@@ -60,6 +60,10 @@ public enum ControlServerError: Error, Equatable, Sendable, CustomStringConverti
     case notASocket(path: String)
     /// The socket's directory exists and is not a directory.
     case notADirectory(path: String)
+    /// The socket's directory is a symbolic link: where it leads may change.
+    case directoryIsALink(path: String)
+    /// The socket's directory belongs to another user, who could replace the socket.
+    case directoryNotOwned(path: String, owner: uid_t)
     case system(SystemError)
 
     public var description: String {
@@ -72,6 +76,11 @@ public enum ControlServerError: Error, Equatable, Sendable, CustomStringConverti
             return "\(path) exists and is not a socket; not replacing it"
         case let .notADirectory(path):
             return "\(path) exists and is not a directory"
+        case let .directoryIsALink(path):
+            return "the control socket's directory \(path) is a symbolic link; give --socket a path in a real directory"
+        case let .directoryNotOwned(path, owner):
+            return "the control socket's directory \(path) belongs to uid \(owner), not to this user (uid \(geteuid())): "
+                + "its owner could replace the socket; remove it (it is created as needed) or give --socket another path"
         case let .system(error):
             return error.description
         }

@@ -6,7 +6,7 @@ import LinuxRuntime
 /// One instance under supervision: what the operator asked for, its current worker
 /// process, and its history (restarts, last error).
 final class ManagedInstance {
-    var definition: InstanceDefinition
+    var spec: InstanceSpec
     let namespace: NamespaceReference
 
     var state: InstanceState = .starting
@@ -24,7 +24,7 @@ final class ManagedInstance {
     var killTimer: EventLoop.TimerID?
     /// Removed, or the supervisor is stopping: do not restart.
     var retiring = false
-    /// Restart at once when the current worker exits (its definition changed).
+    /// Restart at once when the current worker exits (its spec changed).
     var restartWhenStopped = false
     /// The current worker was told to send its sessions (someone follows).
     var feeding = false
@@ -34,12 +34,12 @@ final class ManagedInstance {
     var pendingStats: [Int64: (WorkerMessage?) -> Void] = [:]
     var pendingAdvertise: [Int64: (Result<AdvertiseOutcome, ControlError>) -> Void] = [:]
 
-    init(definition: InstanceDefinition, namespace: NamespaceReference) {
-        self.definition = definition
+    init(spec: InstanceSpec, namespace: NamespaceReference) {
+        self.spec = spec
         self.namespace = namespace
     }
 
-    var key: InstanceKey { definition.key }
+    var key: InstanceKey { spec.key }
 
     var restarts: Int { max(starts - 1, 0) }
 
@@ -49,13 +49,13 @@ final class ManagedInstance {
 
     var statusRecord: InstanceStatusRecord {
         InstanceStatusRecord(
-            instance: definition.instance, netns: definition.netns, state: state, pid: pid,
+            instance: spec.name, netns: spec.netns, state: state, pid: pid,
             uptimeSeconds: pid == nil ? nil : uptime.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
             restarts: restarts, lastError: lastError,
             waitingFor: state == .waiting ? report?.waitingFor : nil,
             ssEnabled: report?.ssEnabled, kernelVersion: report?.kernelVersion,
             multicast: report?.multicast, statsPort: report?.statsPort,
-            advertiseRate: definition.advertiseRate ?? AdvertiseRate.defaultValue)
+            advertiseRate: spec.advertiseRate ?? AdvertiseRate.defaultValue)
     }
 
     /// Answers everything still waiting on the worker that just went away.

@@ -8,15 +8,15 @@ import Glibc
 /// is told how many) without slowing the others, the supervisor or the relay.
 extension Supervisor {
     public func openStream(_ request: ControlRequest, peer: PeerCredentials, stream: ControlStream) throws(ControlError) -> JSONValue {
-        guard request.op == "follow" else { throw ControlError(.unknownOp, "unknown streaming operation '\(request.op)'") }
+        guard case let .follow(selector) = try ControlOperation(request) else {
+            throw ControlError(.unknownOp, "unknown streaming operation '\(request.op)'")
+        }
         var key: InstanceKey?
         var targets = instances.values.sorted { $0.key < $1.key }
-        if try request.optionalString("instance") != nil {
-            let managed = try lookup(request)
+        if let selector {
+            let managed = try lookup(selector)
             key = managed.key
             targets = [managed]
-        } else if let netns = try request.optionalString("netns"), !netns.isEmpty {
-            throw ControlError(.missingField, "field 'instance' is missing: 'netns' selects the namespace of an instance")
         }
         let id = followers.add(instance: key, stream: stream)
         stream.lossReport = { count in
@@ -30,7 +30,7 @@ extension Supervisor {
         logger.info("follower \(id) (\(peer)) follows \(key.map { "\($0)" } ?? "every instance")")
         updateFeeds()
         return .object([.init("following", .array(targets.map { managed in
-            .object([.init("instance", .string(managed.definition.instance)), .init("netns", .string(managed.definition.netns))])
+            .object([.init(InstanceSpec.Key.instance, .string(managed.spec.name)), .init(InstanceSpec.Key.netns, .string(managed.spec.netns))])
         }))])
     }
 
@@ -50,7 +50,7 @@ extension Supervisor {
     func deliver(_ batch: SessionBatch, from managed: ManagedInstance) {
         let audience = followers.following(managed.key)
         guard !audience.isEmpty else { return }
-        let instance = managed.definition.instance, netns = managed.definition.netns
+        let instance = managed.spec.name, netns = managed.spec.netns
         if batch.lost > 0 {
             let line = FollowEvent.lost(count: batch.lost, reason: FollowEvent.workerChannelFull, instance: instance, netns: netns).line
             for follower in audience { follower.stream.send(line, sessions: batch.lost) }

@@ -9,18 +9,18 @@ extension Supervisor {
     public func handle(_ request: ControlRequest, peer: PeerCredentials,
                        respond: @escaping (Result<JSONValue, ControlError>) -> Void) {
         do throws(ControlError) {
-            switch request.op {
-            case "version":
+            switch try ControlOperation(request) {
+            case .version:
                 respond(.success(.object([.init("supervisor", .string(Self.version)),
                                           .init("protocol", .integer(controlProtocolVersion))])))
-            case "add": try add(request, respond)
-            case "remove": try remove(request, respond)
-            case "list": respond(.success(.object([.init("instances", .array(sorted().map(\.statusRecord.json)))])))
-            case "status": try status(request, respond)
-            case "stats": try stats(request, respond)
-            case "advertise": try advertise(request, respond)
-            default:
-                throw ControlError(.unknownOp, "unknown operation '\(request.op)' (version, add, remove, list, status, stats, advertise, follow)")
+            case let .add(spec): try add(spec, respond)
+            case let .remove(selector): try remove(selector, respond)
+            case .list: respond(.success(.object([.init("instances", .array(sorted().map(\.statusRecord.json)))])))
+            case let .status(selector): try status(selector, respond)
+            case let .stats(selector): try stats(selector, respond)
+            case let .advertise(selector, wait, rate): try advertise(selector, wait: wait, rate: rate, respond)
+            case .follow:
+                throw ControlError(.unknownOp, "'follow' is a streaming operation")
             }
         } catch {
             respond(.failure(error))
@@ -31,19 +31,14 @@ extension Supervisor {
 
     // MARK: - add / remove
 
-    private func add(_ request: ControlRequest, _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
-        let definition = InstanceDefinition(instance: try request.string("instance"),
-                                            netns: try request.optionalString("netns") ?? "",
-                                            net: try request.object("net"), stats: try request.optionalObject("stats"),
-                                            enableSessionSync: try request.optionalBool("enable_ss") ?? false,
-                                            advertiseRate: try request.optionalAdvertiseRate("advertise_rate"))
-        try definition.validate(source: "request:")
-        let namespace = try NamespaceReference(definition.netns)
+    private func add(_ spec: InstanceSpec, _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
+        let namespace = try NamespaceReference(spec.netns)
         let identity = try namespace.identity()
-        if let existing = find(instance: definition.instance, namespace: namespace, identity: identity) {
+        if let existing = find(instance: spec.name, namespace: namespace, identity: identity) {
             throw ControlError(.instanceExists, "\(existing.key) is already synchronized")
         }
-        let managed = ManagedInstance(definition: definition, namespace: namespace)
+        try stateFile.checkUnchanged()
+        let managed = ManagedInstance(spec: spec, namespace: namespace)
         instances[managed.key] = managed
         startWorker(managed)
 
@@ -85,29 +80,32 @@ extension Supervisor {
         respond(.success(managed.statusRecord.json))
     }
 
-    private func remove(_ request: ControlRequest, _ respond: (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
-        let managed = try lookup(request)
+    private func remove(_ selector: InstanceSelector, _ respond: (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
+        let managed = try lookup(selector)
+        try stateFile.checkUnchanged()
         managed.retiring = true
         stopWorker(managed)
         instances[managed.key] = nil
         endFollowers(of: managed.key, reason: "removed")
         try persist()
         logger.notice("removed \(managed.key)")
-        respond(.success(.object([.init("instance", .string(managed.definition.instance)),
-                                  .init("netns", .string(managed.definition.netns)),
-                                  .init("state", .string(InstanceState.stopped.rawValue))])))
+        respond(.success(.object(identity(of: managed) + [.init("state", .string(InstanceState.stopped.rawValue))])))
     }
 
     // MARK: - Lookups
 
-    /// The instance a request names with "instance" and "netns".
-    func lookup(_ request: ControlRequest) throws(ControlError) -> ManagedInstance {
-        let name = try request.string("instance")
-        let namespace = try NamespaceReference(try request.optionalString("netns") ?? "")
-        guard let managed = find(instance: name, namespace: namespace, identity: try? namespace.identity()) else {
-            throw ControlError(.noSuchInstance, "no instance '\(name)' in \(namespace)")
+    /// The instance a request names.
+    func lookup(_ selector: InstanceSelector) throws(ControlError) -> ManagedInstance {
+        let namespace = try NamespaceReference(selector.netns)
+        guard let managed = find(instance: selector.instance, namespace: namespace, identity: try? namespace.identity()) else {
+            throw ControlError(.noSuchInstance, "no instance '\(selector.instance)' in \(namespace)")
         }
         return managed
+    }
+
+    /// `instance` and `netns` as results carry them (`netns` even when empty).
+    func identity(of managed: ManagedInstance) -> [JSONValue.Member] {
+        [.init(InstanceSpec.Key.instance, .string(managed.spec.name)), .init(InstanceSpec.Key.netns, .string(managed.spec.netns))]
     }
 
     /// Same name, and the same namespace as given or as the same nsfs file. Each known
@@ -116,25 +114,26 @@ extension Supervisor {
     private func find(instance: String, namespace: NamespaceReference, identity: NamespaceIdentity?) -> ManagedInstance? {
         if let exact = instances[InstanceKey(netns: namespace.name, instance: instance)] { return exact }
         guard let identity else { return nil }
-        return instances.values.first { $0.definition.instance == instance && (try? $0.namespace.identity()) == identity }
+        return instances.values.first { $0.spec.name == instance && (try? $0.namespace.identity()) == identity }
     }
 
-    private func selection(_ request: ControlRequest) throws(ControlError) -> [ManagedInstance] {
-        try request.optionalString("instance") == nil ? sorted() : [try lookup(request)]
+    private func selection(_ selector: InstanceSelector?) throws(ControlError) -> [ManagedInstance] {
+        guard let selector else { return sorted() }
+        return [try lookup(selector)]
     }
 
     // MARK: - status / stats / advertise
 
-    private func status(_ request: ControlRequest, _ respond: (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
-        if try request.optionalString("instance") != nil {
-            respond(.success(try lookup(request).statusRecord.json))
+    private func status(_ selector: InstanceSelector?, _ respond: (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
+        if let selector {
+            respond(.success(try lookup(selector).statusRecord.json))
         } else {
             respond(.success(.object([.init("instances", .array(sorted().map(\.statusRecord.json)))])))
         }
     }
 
-    private func stats(_ request: ControlRequest, _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
-        let targets = try selection(request)
+    private func stats(_ selector: InstanceSelector?, _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
+        let targets = try selection(selector)
         var replies: [InstanceKey: WorkerMessage] = [:]
         var outstanding = 0
         var answered = false
@@ -147,9 +146,7 @@ extension Supervisor {
                     counters = .object(six.map { JSONValue.Member($0.0, .integer(Int64(clamping: $0.1))) })
                     extra = .object(ours.map { JSONValue.Member($0.0, .integer(Int64(clamping: $0.1))) })
                 }
-                return .object([.init("instance", .string(managed.definition.instance)),
-                                .init("netns", .string(managed.definition.netns)),
-                                .init("state", .string(managed.state.rawValue)),
+                return .object(identity(of: managed) + [.init("state", .string(managed.state.rawValue)),
                                 .init("counters", counters), .init("extra", extra)])
             }
             respond(.success(.object([.init("instances", .array(entries))])))
@@ -168,10 +165,9 @@ extension Supervisor {
         _ = try? loop.scheduleTimer(name: "stats", after: Self.statsTimeout) { finish() }
     }
 
-    private func advertise(_ request: ControlRequest, _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
-        let managed = try lookup(request)
-        let wait = try request.optionalBool("wait") ?? true
-        let rate = try request.optionalAdvertiseRate("rate")
+    private func advertise(_ selector: InstanceSelector, wait: Bool, rate: Int?,
+                           _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
+        let managed = try lookup(selector)
         guard managed.control != nil, managed.state == .running else {
             throw ControlError(.notRunning, "\(managed.key) is \(managed.state.rawValue): its worker cannot advertise now")
         }
@@ -179,8 +175,7 @@ extension Supervisor {
             throw ControlError(.busy, "an advertisement of \(managed.key) is already in progress")
         }
         let id = nextID()
-        let identity: [JSONValue.Member] = [.init("instance", .string(managed.definition.instance)),
-                                            .init("netns", .string(managed.definition.netns))]
+        let identity = identity(of: managed)
         managed.pendingAdvertise[id] = { [unowned self] outcome in
             switch outcome {
             case let .success(done):

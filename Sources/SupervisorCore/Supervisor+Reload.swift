@@ -3,13 +3,15 @@ import ControlProtocol
 extension Supervisor {
     /// SIGHUP: re-reads the state file (an operator may have edited it) and converges:
     /// starts what was added, stops what was removed, restarts what changed. A state
-    /// file that does not load leaves everything as it is.
+    /// file that is missing, unreadable or invalid leaves everything as it is, and says
+    /// why; until it is fixed and reloaded, `add` and `remove` are refused
+    /// (`state-file-changed`) rather than overwrite the operator's edit.
     public func reload() {
-        let wanted: [InstanceDefinition]
+        let wanted: [InstanceSpec]
         do {
-            wanted = try stateFile.load()
+            wanted = try stateFile.load(missingIsEmpty: false)
         } catch {
-            logger.error("SIGHUP: not reloading: \(error.message)")
+            logger.error("SIGHUP: not reloading: \(error.message); keeping the \(instances.count) instance(s) running as they are")
             return
         }
         let wantedKeys = Set(wanted.map(\.key))
@@ -21,10 +23,10 @@ extension Supervisor {
             endFollowers(of: key, reason: "removed")
             stopped += 1
         }
-        for definition in wanted {
-            if let managed = instances[definition.key] {
-                guard managed.definition != definition else { continue }
-                managed.definition = definition
+        for spec in wanted {
+            if let managed = instances[spec.key] {
+                guard managed.spec != spec else { continue }
+                managed.spec = spec
                 restarted += 1
                 if managed.pid != nil {
                     managed.restartWhenStopped = true
@@ -34,9 +36,10 @@ extension Supervisor {
                     startWorker(managed)
                 }
             } else {
-                guard let namespace = try? NamespaceReference(definition.netns) else { continue }
-                let managed = ManagedInstance(definition: definition, namespace: namespace)
-                instances[definition.key] = managed
+                // The state file checked every namespace's spelling.
+                guard let namespace = try? NamespaceReference(spec.netns) else { continue }
+                let managed = ManagedInstance(spec: spec, namespace: namespace)
+                instances[spec.key] = managed
                 startWorker(managed)
                 started += 1
             }

@@ -38,9 +38,8 @@ public final class Supervisor: ControlHandler {
 
     /// Loads the state file and starts a worker for every instance in it.
     public func start() throws(ControlError) {
-        for definition in try stateFile.load() {
-            let namespace = try NamespaceReference(definition.netns)
-            let managed = ManagedInstance(definition: definition, namespace: namespace)
+        for spec in try stateFile.load(missingIsEmpty: true) {
+            let managed = ManagedInstance(spec: spec, namespace: try NamespaceReference(spec.netns))
             instances[managed.key] = managed
             startWorker(managed)
         }
@@ -76,7 +75,7 @@ public final class Supervisor: ControlHandler {
         } catch {
             logger.error("\(managed.key): cannot watch worker \(launched.pid): \(error)")
         }
-        send(.configure(managed.definition.workerSpec(netnsPath: managed.namespace.path)), to: managed)
+        send(.configure(WorkerSpec(instance: managed.spec, netnsPath: managed.namespace.path)), to: managed)
         managed.feeding = false
         updateFeed(managed)
         logger.info("\(managed.key): worker \(launched.pid) started (start #\(managed.starts))")
@@ -220,9 +219,9 @@ public final class Supervisor: ControlHandler {
         }
     }
 
-    /// Persists the current set of instances.
+    /// Persists the current set of instances (refused when the file changed behind our back).
     func persist() throws(ControlError) {
-        try stateFile.save(instances.values.map(\.definition))
+        try stateFile.save(instances.values.map(\.spec))
     }
 
     // MARK: - Stopping

@@ -18,6 +18,7 @@ public final class SupervisedWorker {
     private let logger: Logger
     private let environment: [String: String]
     private var spec: WorkerSpec!
+    private var instance: InstanceSpec { spec.instance }
     private var configuration: WorkerConfiguration!
     private var loop: EventLoop!
     private var retryTimer: EventLoop.TimerID?
@@ -91,7 +92,7 @@ public final class SupervisedWorker {
         do {
             configuration = try resolveConfiguration()
         } catch {
-            exitCode = fail("invalid configuration for instance '\(spec.instance)': \(error)", configuration: true)
+            exitCode = fail("invalid configuration for instance '\(instance.name)': \(error.message)", configuration: true)
             loop.stop()
             return
         }
@@ -102,18 +103,31 @@ public final class SupervisedWorker {
         }
     }
 
-    /// Interface names and services resolve here, inside the namespace.
-    private func resolveConfiguration() throws -> WorkerConfiguration {
-        let instance = try InstanceName(spec.instance)
-        let source = "net object of \(spec.instance)"
-        let network = try NetSocketConfig.parse(spec.net.serialized(), path: source).resolve()
+    /// Interface names and services resolve here, inside the namespace; a problem is
+    /// named as a field of the instance (`field 'net', key "in interface": ...`).
+    private func resolveConfiguration() throws(ControlError) -> WorkerConfiguration {
+        let name: InstanceName
+        let network: NetSocketSettings?
         var stats: WorkerConfiguration.StatsEndpoint?
-        if let object = spec.stats {
-            let config = try StatsSocketConfig.parse(object.serialized(), path: "stats object of \(spec.instance)")
-            stats = WorkerConfiguration.StatsEndpoint(address: config.resolvedAddress, port: String(try config.resolvedPort()))
+        do {
+            name = try InstanceName(instance.name)
+        } catch {
+            throw ControlError(.invalidName, error.description)
         }
-        return WorkerConfiguration(instance: instance, network: network, stats: stats,
-                                   enableSessionSync: spec.enableSessionSync)
+        do {
+            network = try instance.net.resolve()
+        } catch {
+            throw ControlError(.invalidConfig, InstanceSpec.describe(error, in: InstanceSpec.Key.net))
+        }
+        if let config = instance.stats {
+            do {
+                stats = WorkerConfiguration.StatsEndpoint(address: config.resolvedAddress, port: String(try config.resolvedPort()))
+            } catch {
+                throw ControlError(.invalidConfig, InstanceSpec.describe(error, in: InstanceSpec.Key.stats))
+            }
+        }
+        return WorkerConfiguration(instance: name, network: network, stats: stats,
+                                   enableSessionSync: instance.enableSessionSync)
     }
 
     private func attemptStart() {
@@ -131,7 +145,7 @@ public final class SupervisedWorker {
             worker = started
             feed = SessionFeed(channel: control, format: started.version.sessionFormat)
             applyFollowing()
-            let pace = Advertiser.Settings(sessionsPerSecond: spec.advertiseRate ?? AdvertiseRate.defaultValue)
+            let pace = Advertiser.Settings(sessionsPerSecond: instance.advertiseRate ?? AdvertiseRate.defaultValue)
             advertiser = Advertiser(worker: started, loop: loop, settings: pace, logger: logger)
             self.monitor = monitor
             cancelRetry()
@@ -169,7 +183,7 @@ public final class SupervisedWorker {
         case .sessionSyncDisabled:
             report.state = .waiting
             report.ssEnabled = false
-            report.waitingFor = "ss-enabled is false in instance '\(spec.instance)' (add with enable_ss to turn it on)"
+            report.waitingFor = "ss-enabled is false in instance '\(instance.name)' (add with enable_ss to turn it on)"
         case .instanceProblem, .kernelUnreachable:
             report.state = .waiting
             report.waitingFor = health.description
@@ -181,7 +195,7 @@ public final class SupervisedWorker {
         guard report != lastReport else { return }
         lastReport = report
         if report.state == .waiting, let reason = report.waitingFor {
-            logger.warning("instance '\(spec.instance)': waiting: \(reason)")
+            logger.warning("instance '\(instance.name)': waiting: \(reason)")
         }
         control.send(.status(report))
     }
@@ -254,13 +268,13 @@ public final class SupervisedWorker {
     /// long as the rate needs while the relay goes on, and is answered at its end.
     private func advertise(id: Int64, rate: Int?) {
         guard let worker, let advertiser else {
-            control.send(.advertised(id: id, .failure(ControlError(.notRunning, "the worker of '\(spec.instance)' is not relaying yet"))))
+            control.send(.advertised(id: id, .failure(ControlError(.notRunning, "the worker of '\(instance.name)' is not relaying yet"))))
             return
         }
         // The supervisor refuses a second request while one is pending; this keeps the
         // worker safe from a supervisor that would not.
         guard !advertiser.isRunning else {
-            control.send(.advertised(id: id, .failure(ControlError(.busy, "an advertisement of '\(spec.instance)' is already in progress"))))
+            control.send(.advertised(id: id, .failure(ControlError(.busy, "an advertisement of '\(instance.name)' is already in progress"))))
             return
         }
         guard !Advertiser.kernelAdvertiseWorks(worker.version) else {

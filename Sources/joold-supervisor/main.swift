@@ -43,12 +43,15 @@ struct SupervisorCommand: ParsableCommand {
         guard access(launcher.executable, X_OK) == 0 else {
             throw startFailure("the worker executable \(launcher.executable) is missing or not executable (--worker)")
         }
+        let stateFile = StateFile(path: state)
+        let lock: StateFileLock
         let loop: EventLoop
         let supervisor: Supervisor
         let server: ControlServer
         do {
+            lock = try StateFileLock(for: stateFile)
             loop = try EventLoop(logger: logger)
-            supervisor = Supervisor(loop: loop, stateFile: StateFile(path: state), launcher: launcher, logger: logger)
+            supervisor = Supervisor(loop: loop, stateFile: stateFile, launcher: launcher, logger: logger)
             server = try ControlServer(configuration: ControlServerConfiguration(socketPath: socket, groupName: group),
                                        loop: loop, handler: supervisor, logger: logger)
         } catch {
@@ -82,13 +85,13 @@ struct SupervisorCommand: ParsableCommand {
         }
         notifier.notify("READY=1")
         logger.notice("joold-supervisor \(Supervisor.version) ready on \(socket)")
-        try loop.run()
+        try withExtendedLifetime(lock) { try loop.run() }
         server.close()
         logger.notice("stopped")
     }
 
     private func startFailure(_ message: String) -> ExitCode {
-        writeAll(STDERR_FILENO, "joold-supervisor: cannot start: \(message)\n")
+        writeAll(STDERR_FILENO, "joold-supervisor: cannot start: \(TerminalText.escaped(message))\n")
         return ExitCode(1)
     }
 }

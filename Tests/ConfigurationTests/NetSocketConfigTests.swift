@@ -173,6 +173,22 @@ import Testing
         }
     }
 
+    /// jansson reads a directory as an empty file ("unexpected token near end of file");
+    /// what the path is gets said instead, and a FIFO is not waited on.
+    @Test func aDirectoryOrAFIFOIsNotAConfigurationFile() throws {
+        try withTemporaryFile("{}") { path in
+            let directory = String(path[..<path.lastIndex(of: "/")!])
+            let fifo = directory + "/fifo.json"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            defer { unlink(fifo) }
+            for (target, kind) in [(directory, "a directory"), (fifo, "a FIFO")] {
+                let error = #expect(throws: ConfigurationError.self) { try NetSocketConfig.load(path: target) }
+                #expect(error?.kind == .unreadable)
+                #expect(error?.description == "file '\(target)': cannot read the file: it is \(kind), not a regular file")
+            }
+        }
+    }
+
     @Test func addressMustBeMulticast() {
         for address in ["192.0.2.1", "2001:db8::1"] {
             let error = failure(#"{"multicast address": "\#(address)"}"#, key: "multicast address", resolving: true)

@@ -1,4 +1,5 @@
 import Configuration
+import Glibc
 @testable import JooldCommandLine
 import NetworkTestSupport
 import Testing
@@ -230,6 +231,30 @@ import Testing
                 #expect(error.description.hasPrefix("\(location): "), "\(error)")
                 #expect(error.description.contains(text), "\(error)")
             }
+        }
+    }
+}
+
+@Suite struct TerminalSafetyTests {
+    /// A value quoted from a file keeps its control characters out of the terminal, and
+    /// a directory given as a file is named as one.
+    @Test func controlBytesAreEscapedAndADirectoryIsNamed() throws {
+        withScratch { dir in
+            dir.write("n.json", #"{"multicast address": "\u001b[2Jff08::1"}"#)
+            guard case let .exit(status, _, standardError) = JooldCommandLine.evaluate(arguments: ["n.json"], currentDirectory: dir.path) else {
+                Issue.record("not an exit")
+                return
+            }
+            #expect(status == 2)
+            #expect(!standardError.unicodeScalars.contains { $0 == "\u{1B}" }, "\(standardError.debugDescription)")
+            #expect(standardError.contains(#"found "\u{1B}[2Jff08::1""#), "\(standardError)")
+
+            #expect(mkdir(dir.path + "/d.json", 0o755) == 0)
+            guard case let .exit(_, _, directoryError) = JooldCommandLine.evaluate(arguments: ["d.json"], currentDirectory: dir.path) else {
+                Issue.record("not an exit")
+                return
+            }
+            #expect(directoryError.contains("it is a directory, not a regular file"), "\(directoryError)")
         }
     }
 }

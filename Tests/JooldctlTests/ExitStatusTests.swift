@@ -183,6 +183,22 @@ import Testing
         #expect(result.standardError == "jooldctl: cannot connect to \(path): Connection refused; is joold-supervisor running?\n")
     }
 
+    /// Connecting to a file or a directory is refused like connecting to a dead
+    /// supervisor's socket: jooldctl says what is there instead.
+    @Test func somethingElseAtTheSocketPathIsNamed() {
+        let scratch = TemporaryDirectory(prefix: "jctl")
+        defer { scratch.remove() }
+        let file = scratch.write("plain", "x")
+        #expect(mkdir(scratch.path + "/dir", 0o755) == 0)
+
+        for (path, kind) in [(file, "a regular file"), (scratch.path + "/dir", "a directory")] {
+            let result = jooldctl(["list", "--socket", path])
+            #expect(result.exitCode == 3)
+            #expect(result.standardError == "jooldctl: cannot connect to \(path): it is \(kind), not a socket; is --socket (or $JOOLDCTL_SOCKET) right?\n",
+                    "\(result)")
+        }
+    }
+
     // MARK: 4: unreadable answers
 
     @Test(arguments: [
@@ -231,6 +247,14 @@ import Testing
         }
     }
 
+    @Test func helpOnAnUnknownSubcommandIsAUsageError() {
+        let result = jooldctl(["help", "bogus"])
+
+        #expect(result.exitCode == 2)
+        #expect(result.standardOutput == "")
+        #expect(result.standardError == "jooldctl: help: no subcommand 'bogus' (add, remove, list, status, advertise, stats, follow, version)\n")
+    }
+
     @Test(arguments: ["add", "remove", "list", "status", "advertise", "stats", "follow", "version"])
     func everySubcommandHasHelp(subcommand: String) {
         for arguments in [[subcommand, "--help"], ["help", subcommand]] {
@@ -241,5 +265,30 @@ import Testing
             #expect(result.standardOutput.contains("--json"))
             #expect(result.standardOutput.contains("Example:"))
         }
+    }
+
+    /// Bytes of a file (or of the supervisor's message) are quoted in errors: their
+    /// control characters are shown escaped, never sent to the terminal as they are.
+    @Test func controlBytesInMessagesAreEscaped() {
+        let files = TemporaryDirectory(prefix: "jctl")
+        defer { files.remove() }
+        files.write("raw.json", "{\"ttl\": \u{1B}[2J}")
+        files.write("net.json", "{}")
+        files.write("stats.json", #"{"address": "\u001b[2J::1"}"#)
+        let supervisor = FakeSupervisor(.refuse(.noSuchInstance, "no instance '\u{1B}]0;pwned\u{07}'"))
+        defer { supervisor.stop() }
+
+        let results = [
+            jooldctl(["add", "potato", "--net", "raw.json"], directory: files.path),
+            jooldctl(["add", "potato", "--net", "net.json", "--stats", "stats.json"], directory: files.path),
+            jooldctl(["status", "potato"], supervisor: supervisor),
+        ]
+        for result in results {
+            #expect(result.exitCode != 0)
+            #expect(!result.standardError.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(result.standardError.debugDescription)")
+            #expect(result.standardError.contains("\\u{1B}"), "\(result.standardError.debugDescription)")
+        }
+        #expect(results[1].standardError.contains(#"found "\u{1B}[2J::1""#), "\(results[1].standardError)")
+        #expect(results[2].standardError.contains(#"\u{1B}]0;pwned\u{7}"#), "\(results[2].standardError)")
     }
 }

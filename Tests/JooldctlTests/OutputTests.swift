@@ -38,6 +38,19 @@ import Testing
         #expect(jooldctl(["list"], supervisor: supervisor).standardOutput == "(no instances)\n")
     }
 
+    /// `status NAME` is answered with one status object; --json prints it in the shape of
+    /// every other status: `{"instances": [object]}`.
+    @Test func statusOfOneInstanceAsJSONHasTheShapeOfEveryStatus() throws {
+        let one = statusObject("potato", netns: "blue")
+        let supervisor = FakeSupervisor(.result(one))
+        defer { supervisor.stop() }
+
+        let result = jooldctl(["status", "potato", "--netns", "blue", "--json"], supervisor: supervisor)
+
+        #expect(result.exitCode == 0, "\(result)")
+        #expect(result.standardOutput == JSONValue.object([.init("instances", .array([one]))]).serialized() + "\n")
+    }
+
     @Test(arguments: [["list", "--json"], ["status", "--json"], ["status", "potato", "--json"]])
     func jsonPrintsTheResultObject(arguments: [String]) {
         let supervisor = FakeSupervisor(.result(Self.threeInstances))
@@ -124,6 +137,30 @@ import Testing
 
         #expect(jooldctl(["advertise", "default", "--netns", "K", "--no-wait"], supervisor: supervisor).standardOutput
                 == "started advertising 'default' in namespace K (not waiting for it to finish)\n")
+    }
+
+    /// Jool accepts spaces, quotes, "/" and "$(...)" in instance names: such a name is
+    /// one shell-quoted word in the table, and so is a namespace name that could be
+    /// taken for "-" (the supervisor's own namespace).
+    @Test func oddNamesAreQuotedSoThatTheTableStaysUnambiguous() {
+        let supervisor = FakeSupervisor(.result(.object(["instances": .array([
+            statusObject("a b", netns: "", pid: 1, uptime: 1),
+            statusObject("x/y", netns: "-", pid: 2, uptime: 1),
+            statusObject("$(id)", netns: "my ns", pid: 3, uptime: 1),
+            statusObject("it's", netns: "/proc/1/ns/net", pid: 4, uptime: 1),
+        ])])))
+        defer { supervisor.stop() }
+
+        #expect(jooldctl(["list"], supervisor: supervisor).standardOutput == """
+            INSTANCE   NETNS           STATE    PID  UPTIME  RESTARTS  ADV-RATE  DETAIL
+            'a b'      -               running  1    1s      0         2000      -
+            'x/y'      '-'             running  2    1s      0         2000      -
+            '$(id)'    'my ns'         running  3    1s      0         2000      -
+            'it'\\''s'  /proc/1/ns/net  running  4    1s      0         2000      -
+
+            """)
+        #expect(Formatting.pair(instance: "x/y", netns: "/run/netns/a") == "/run/netns/a/'x/y'")
+        #expect(Formatting.label(instance: "it's", netns: "") == "'it'\\''s'")
     }
 
     @Test func statusAnsweredWithABareStatusObject() {

@@ -69,6 +69,27 @@ import Testing
         #expect(server.log.messages.contains { $0.contains("is shared") })
     }
 
+    /// Whoever owns the socket's directory could swap the socket: a directory of another
+    /// user, or a link, is refused and left as it is.
+    @Test func socketDirectoryOfAnotherUserOrALinkIsRefused() throws {
+        let base = TemporaryDirectory(prefix: "jsc").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let nobody: uid_t = 65534
+        #expect(mkdir(base + "/run", 0o755) == 0 && chown(base + "/run", nobody, gid_t.max) == 0)
+        #expect(throws: ControlServerError.directoryNotOwned(path: base + "/run", owner: nobody)) {
+            _ = try ServerHarness(baseDirectory: base)
+        }
+        var info = stat()
+        #expect(stat(base + "/run", &info) == 0 && info.st_mode & 0o7777 == 0o755 && info.st_uid == nobody)
+        #expect(access(base + "/run/supervisor.sock", F_OK) != 0, "no socket was created there")
+
+        #expect(mkdir(base + "/real", 0o750) == 0 && symlink(base + "/real", base + "/link") == 0)
+        #expect(throws: ControlServerError.directoryIsALink(path: base + "/link")) {
+            _ = try ServerHarness(baseDirectory: base) { $0.socketPath = base + "/link/supervisor.sock" }
+        }
+        #expect(access(base + "/real/supervisor.sock", F_OK) != 0)
+    }
+
     @Test func socketDirectoryOfAPath() {
         func directory(_ path: String) -> String { ControlServerConfiguration(socketPath: path).socketDirectory }
         #expect(directory("/run/joold/supervisor.sock") == "/run/joold")

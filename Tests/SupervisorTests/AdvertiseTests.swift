@@ -113,7 +113,7 @@ extension SupervisorProcessTests {
                 // The setting is kept in the state file and shown by list and status.
                 let state = try #require(k.supervisor.directory.read("state-k.json"))
                 #expect(state.contains(#""advertise_rate": 200"#), "\(state)")
-                let status = try k.ctl("status", "default", "--netns", k.netns, "--json").json()
+                let status = try onlyInstance(try k.ctl("status", "default", "--netns", k.netns, "--json"))
                 #expect(status["advertise_rate"] == .integer(200), "\(status.serialized())")
                 let table = try k.ctl("list").stdout
                 #expect(table.contains("ADV-RATE") && table.contains("  200  "), "\(table)")

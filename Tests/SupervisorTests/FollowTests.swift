@@ -160,7 +160,7 @@ extension SupervisorProcessTests {
                 let old = try #require(k.supervisor.workerPIDs().first)
                 kill(old, SIGKILL)
                 let restarted = try eventually(within: .seconds(10)) { () -> Bool? in
-                    let status = try k.ctl("status", "default", "--netns", k.netns, "--json").json()
+                    let status = try onlyInstance(try k.ctl("status", "default", "--netns", k.netns, "--json"))
                     return isRunning(status) && status.pid != old ? true : nil
                 }
                 #expect(restarted == true)

@@ -130,7 +130,7 @@ extension SupervisorProcessTests {
 
                 // It is still the same (namespace, instance), however the namespace is spelled.
                 let byPath = try s.ctl("status", "default", "--netns", "/run/netns/\(netns)", "--json")
-                #expect(byPath.status == 0 && (try? byPath.json().pid) == status.pid, "\(byPath)")
+                #expect(byPath.status == 0 && (try? onlyInstance(byPath).pid) == status.pid, "\(byPath)")
                 let duplicate = try s.ctl("add", "--instance", "default", "--net", net, "--netns", "/run/netns/\(netns)")
                 #expect(duplicate.status == 1 && duplicate.stderr.hasSuffix("(instance-exists)\n"), "\(duplicate)")
                 #expect(try s.list().count == 1)

@@ -13,3 +13,10 @@ func instances(in result: JSONValue) throws -> [JSONValue] {
 func entry(_ list: [JSONValue], _ instance: String, netns: String) -> JSONValue? {
     list.first { $0["instance"]?.stringValue == instance && $0["netns"]?.stringValue == netns }
 }
+
+/// The one status object of `jooldctl status NAME --json` (`{"instances": [one]}`).
+func onlyInstance(_ result: CommandResult) throws -> JSONValue {
+    let list = try instances(in: try result.json())
+    guard list.count == 1 else { throw TestFailure("not one instance: \(result)") }
+    return list[0]
+}

@@ -93,7 +93,7 @@ final class Scenario {
     func status(_ instance: String, netns: String) throws -> JSONValue {
         let result = try jooldctl(["status", instance, "--netns", netns, "--json"], socket: socketPath)
         guard result.status == 0 else { throw TestFailure("jooldctl status failed: \(result)") }
-        return try result.json()
+        return try onlyInstance(result)
     }
 
     /// Polls (over the socket) until the instance's status satisfies `condition`; that

@@ -143,9 +143,10 @@ instance_state() { instance_field "$1" "${2:-default}" state; }
 instance_running() { [ "$(instance_state "$1" "${2:-default}")" = running ]; }
 
 # instance_field NS INSTANCE FIELD: a field of the instance's status object
-# (docs/control-protocol.md); nothing when it is null or the instance is unknown.
+# (docs/control-protocol.md; `status NAME --json` prints {"instances": [it]}); nothing
+# when it is null or the instance is unknown.
 instance_field() {
-    jooldctl status --json "$2" --netns "$1" 2>/dev/null | jq -r --arg field "$3" '.[$field] | values'
+    jooldctl status --json "$2" --netns "$1" 2>/dev/null | jq -r --arg field "$3" '.instances[0][$field] | values'
 }
 
 # daemon_start NODE KIND FAMILY: KIND is stock (Debian's joold 4.1.9), ours (this

@@ -61,5 +61,5 @@ worker_restarted() {  # running again, with another pid and a restart counted
 waits_for() {  # waits_for NODE INSTANCE TEXT: waiting, and waiting_for contains TEXT
     # Slurped (-s), so that no output at all is false too.
     jooldctl status --json "$2" --netns "$1" |
-        jq -e -s --arg text "$3" '.[0] | .state == "waiting" and (.waiting_for // "" | contains($text))' >/dev/null
+        jq -e -s --arg text "$3" '.[0].instances[0] | .state == "waiting" and (.waiting_for // "" | contains($text))' >/dev/null
 }
