@@ -37,7 +37,7 @@ let package = Package(
         ]),
         .target(name: "Netlink", dependencies: ["CMnl", "CShim"]),
         .target(name: "JoolWire", dependencies: ["Netlink", "CMnl"]),
-        .target(name: "Configuration", dependencies: ["JoolWire", "CJansson", "CShim"]),
+        .target(name: "Configuration", dependencies: ["JoolWire", "LinuxRuntime", "CJansson", "CShim"]),
         // The sync worker: kernel link, network link, stats server, relay, advertiser.
         .target(name: "Relay", dependencies: [
             "LinuxRuntime", "Netlink", "JoolWire", "Configuration", "CShim", "CMnl",
@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(name: "jooldctl", dependencies: ["JooldctlCommands", "LinuxRuntime"]),
         // A stand-in for the Jool kernel module (its netlink bytes over a Unix socket),
         // for host tests and benchmarks.
-        .target(name: "JoolSimulator", dependencies: ["Netlink", "JoolWire"]),
+        .target(name: "JoolSimulator", dependencies: ["Netlink", "JoolWire", "LinuxRuntime"]),
         // Benchmarks (scripts/bench, docs/benchmarks.md): not part of the test suite.
         // The lean C driver that plays the kernel at full speed, the floor loop, and the
         // command that runs them against the real release binaries.

@@ -220,9 +220,7 @@ int cshim_namespace_type(int fd)
 }
 /* ==== END worker process block ==== */
 
-/* ==== BEGIN SupervisorCore block (control socket: Unix sockets, peer credentials, epoll write interest) ==== */
-#include <string.h>
-#include <sys/un.h>
+/* ==== BEGIN SupervisorCore block (control socket: accept, peer credentials, epoll write interest) ==== */
 
 _Static_assert(CSHIM_EPOLLOUT == EPOLLOUT, "EPOLLOUT mirror");
 #ifndef SO_PEERGROUPS
@@ -233,43 +231,6 @@ int cshim_epoll_mod(int epfd, int fd, uint32_t events, uint64_t token)
 {
 	struct epoll_event event = { .events = events, .data.u64 = token };
 	return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event);
-}
-
-int cshim_unix_stream_socket(void)
-{
-	return socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-}
-
-static int cshim_unix_address(const char *path, struct sockaddr_un *address)
-{
-	size_t length = strlen(path);
-
-	memset(address, 0, sizeof(*address));
-	address->sun_family = AF_UNIX;
-	if (length == 0 || length >= sizeof(address->sun_path)) {
-		errno = length == 0 ? EINVAL : ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(address->sun_path, path, length);
-	return 0;
-}
-
-int cshim_unix_bind(int fd, const char *path)
-{
-	struct sockaddr_un address;
-
-	if (cshim_unix_address(path, &address) < 0)
-		return -1;
-	return bind(fd, (struct sockaddr *)&address, sizeof(address));
-}
-
-int cshim_unix_connect(int fd, const char *path)
-{
-	struct sockaddr_un address;
-
-	if (cshim_unix_address(path, &address) < 0)
-		return -1;
-	return connect(fd, (struct sockaddr *)&address, sizeof(address));
 }
 
 int cshim_accept_nonblocking(int fd)

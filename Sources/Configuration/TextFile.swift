@@ -1,4 +1,5 @@
 import Glibc
+import LinuxRuntime
 
 /// Reads a configuration or state file whole, saying what is wrong when the path is not
 /// a regular file (a directory, a FIFO, a device: these are refused after a non-blocking
@@ -9,10 +10,12 @@ package enum TextFile {
     package static func read(_ path: String, name: String? = nil, limit: Int,
                              missingIsNil: Bool = false) throws(ConfigurationError) -> [UInt8]? {
         let name = name ?? path
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else {
-            if errno == ENOENT && missingIsNil { return nil }
-            throw unreadable(name, String(cString: strerror(errno)))
+        let fd: Int32
+        do {
+            fd = try SystemCall.retrying("open", name) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+        } catch {
+            if error.errno == ENOENT && missingIsNil { return nil }
+            throw unreadable(name, error.reason)
         }
         defer { close(fd) }
         var info = stat()
@@ -23,12 +26,13 @@ package enum TextFile {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw unreadable(name, String(cString: strerror(errno)))
+            let count: Int
+            do {
+                count = try SystemCall.retrying("read", name) { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) } }
+            } catch {
+                throw unreadable(name, error.reason)
             }
+            if count == 0 { return bytes }
             bytes += chunk[0..<count]
             guard bytes.count <= limit else { throw unreadable(name, "it is larger than \(limit) bytes") }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import JoolWire
+import LinuxRuntime
 import Netlink
 import Synchronization
 
@@ -68,6 +69,8 @@ public final class SimulatedJool: Sendable {
         /// Per instance name, in the kernel's table order, one session per (proto, src4, dst4).
         var sessions: [String: [Session]] = [:]
         var sessionsPerPage = SimulatedJool.defaultSessionsPerPage
+        /// Session packets multicast just before the next reply.
+        var beforeNextReply: [[UInt8]] = []
     }
 
     public let path: String
@@ -76,14 +79,14 @@ public final class SimulatedJool: Sendable {
     private let listener: Int32
     private let wake: (read: Int32, write: Int32)
 
-    public init(path: String, version: JoolVersion = .v4_1_9, instances: [Instance] = [Instance()]) throws {
+    public init(path: String, version: JoolVersion = .v4_1_9, instances: [Instance] = [Instance()]) throws(SystemError) {
         self.path = path
         self.version = version
         state = Mutex(State(instances: instances))
         unlink(path)
         listener = try Self.listen(at: path)
         var pipeFDs: [Int32] = [0, 0]
-        guard pipe(&pipeFDs) == 0 else { throw SimulatorError("pipe2: \(String(cString: strerror(errno)))") }
+        guard pipe(&pipeFDs) == 0 else { throw SystemError.lastError("pipe", path) }
         pipeFDs.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }   // spawned workers must not inherit them
         wake = (pipeFDs[0], pipeFDs[1])
         let thread = Thread { [self] in serve() }
@@ -106,10 +109,10 @@ public final class SimulatedJool: Sendable {
 
     /// A connection made without the socket path (socketpair), for in-process tests:
     /// wrap the returned descriptor in a UnixKernelChannel.
-    public func connect() throws -> Int32 {
+    public func connect() throws(SystemError) -> Int32 {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0, &pair) == 0 else {
-            throw SimulatorError("socketpair: \(String(cString: strerror(errno)))")
+            throw SystemError.lastError("socketpair", path)
         }
         pair.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
         state.withLock {
@@ -122,7 +125,7 @@ public final class SimulatedJool: Sendable {
 
     private func wakeUp() {
         var byte: UInt8 = 1
-        _ = write(wake.write, &byte, 1)
+        _ = try? SystemCall.retrying("write", "simulator wake-up pipe") { write(wake.write, &byte, 1) }
     }
 
     // MARK: - What tests change and observe
@@ -166,12 +169,17 @@ public final class SimulatedJool: Sendable {
         sendToAll(KernelMessages.sessionMulticast(instance: instance, version: version, payload: payload))
     }
 
+    /// Multicasts a session packet just before the next reply to a request, as the kernel
+    /// does when a session changes while a request is in flight.
+    public func multicastBeforeNextReply(payload: [UInt8], instance: String = "default") {
+        let packet = KernelMessages.sessionMulticast(instance: instance, version: version, payload: payload)
+        state.withLock { $0.beforeNextReply.append(packet) }
+    }
+
     /// Sends arbitrary bytes as if the kernel had (hostile-kernel tests).
     public func sendToAll(_ message: [UInt8]) {
         let clients = state.withLock { $0.clients }
-        for fd in clients {
-            _ = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        }
+        for fd in clients { send(message, to: fd) }
     }
 
     /// Polls `condition` on the record until it holds or `timeout` passes.
@@ -194,24 +202,31 @@ public final class SimulatedJool: Sendable {
             var fds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
             fds += clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            guard poll(&fds, nfds_t(fds.count), -1) >= 0 || errno == EINTR else { break }
+            guard (try? SystemCall.retrying("poll", "simulated jool") { poll(&fds, nfds_t(fds.count), -1) }) != nil
+            else { break }
             if fds[0].revents != 0 {
                 var drained = [UInt8](repeating: 0, count: 64)
-                _ = read(wake.read, &drained, drained.count)
+                _ = try? SystemCall.retrying("read", "simulator wake-up pipe") { read(wake.read, &drained, drained.count) }
                 if state.withLock({ $0.stopping }) { break serving }
                 continue
             }
             if fds[1].revents & Int16(POLLIN) != 0 { accept() }
             for entry in fds.dropFirst(2) where entry.revents != 0 {
-                let count = buffer.withUnsafeMutableBytes { recv(entry.fd, $0.baseAddress, $0.count, 0) }
-                if count <= 0 {
+                let count = try? SystemCall.retrying("recv", "simulated jool") {
+                    buffer.withUnsafeMutableBytes { recv(entry.fd, $0.baseAddress, $0.count, 0) }
+                }
+                guard let count, count > 0 else {
                     disconnect(entry.fd)
                     continue
                 }
                 for message in NetlinkMessage.split(Array(buffer[0..<count])).messages {
-                    if let answer = handle(message) {
-                        _ = answer.withUnsafeBytes { send(entry.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    guard let answer = handle(message) else { continue }
+                    let interleaved = state.withLock { state in
+                        defer { state.beforeNextReply = [] }
+                        return state.beforeNextReply
                     }
+                    interleaved.forEach(sendToAll)
+                    send(answer, to: entry.fd)
                 }
             }
         }
@@ -226,9 +241,15 @@ public final class SimulatedJool: Sendable {
         unlink(path)
     }
 
+    /// The simulator ignores a peer that is gone: its connection is dropped on the next poll.
+    private func send(_ message: [UInt8], to fd: Int32) {
+        _ = try? SystemCall.retrying("send", "simulated jool") {
+            message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+    }
+
     private func accept() {
-        let fd = Glibc.accept(listener, nil, nil)
-        guard fd >= 0 else { return }
+        guard let fd = try? SystemCall.retrying("accept", path, { Glibc.accept(listener, nil, nil) }) else { return }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         state.withLock {
             $0.clients.append(fd)
@@ -278,27 +299,16 @@ public final class SimulatedJool: Sendable {
 
     func note(_ body: (inout Record) -> Void) { state.withLock { body(&$0.record) } }
 
-    private static func listen(at path: String) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SimulatorError("socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, Glibc.listen(fd, 16) == 0 else {
-            let reason = String(cString: strerror(errno))
+    private static func listen(at path: String) throws(SystemError) -> Int32 {
+        let address = try UnixSocketAddress(path: path)
+        let fd = try SocketCalls.unixSocket(SOCK_SEQPACKET, context: path)
+        do throws(SystemError) {
+            try SocketCalls.bind(fd, to: address)
+            guard Glibc.listen(fd, 16) == 0 else { throw SystemError.lastError("listen", path) }
+        } catch {
             close(fd)
-            throw SimulatorError("bind/listen \(path): \(reason)")
+            throw error
         }
         return fd
     }
-}
-
-public struct SimulatorError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

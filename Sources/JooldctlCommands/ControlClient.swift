@@ -1,6 +1,7 @@
 import Configuration
 import ControlProtocol
 import Glibc
+import LinuxRuntime
 
 /// One request/response exchange with the supervisor over its Unix stream socket:
 /// connect, send one line, read one line, all within `timeout` seconds.
@@ -76,31 +77,23 @@ public struct ControlClient: Sendable {
     }
 
     func connect(deadline: ContinuousClock.Instant) throws(JooldctlFailure) -> Int32 {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(socketPath.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard pathBytes.count < capacity else {
-            throw JooldctlFailure(.usage, "the socket path \(socketPath) is \(pathBytes.count) bytes long; a Unix socket path has at most \(capacity - 1)")
+        let address: UnixSocketAddress
+        do { address = try UnixSocketAddress(path: socketPath) } catch {
+            throw JooldctlFailure(.usage, "invalid socket path: \(error.context)")
         }
-        guard !pathBytes.contains(0) else {
-            throw JooldctlFailure(.usage, "the socket path contains a NUL byte")
+        let fd: Int32
+        do { fd = try SocketCalls.unixSocket(SOCK_STREAM, nonBlocking: true, context: socketPath) } catch {
+            throw unreachable("socket: \(error.reason)")
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            buffer.copyBytes(from: pathBytes)
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw unreachable("socket: \(errorText(errno))") }
-        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path)! + pathBytes.count + 1)
         while true {
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+            let failure: Int32
+            do {
+                try SocketCalls.connect(fd, to: address)
+                return fd
+            } catch {
+                failure = error.errno
             }
-            if result == 0 { return fd }
-            let error = errno
-            switch error {
-            case EINTR:
-                continue
+            switch failure {
             case EAGAIN:
                 // The listen backlog is full: try again until the deadline.
                 guard ContinuousClock.now < deadline else {
@@ -108,7 +101,7 @@ public struct ControlClient: Sendable {
                     throw unreachable("the supervisor does not accept connections (its backlog stayed full for \(seconds(timeout)))")
                 }
                 usleep(10_000)
-            case EINPROGRESS:
+            case EINPROGRESS, EINTR:   // after EINTR too, the connection goes on (connect(3p))
                 do {
                     try wait(for: Int16(POLLOUT), on: fd, deadline: deadline, doing: "connecting")
                 } catch {
@@ -126,7 +119,7 @@ public struct ControlClient: Sendable {
                 if let other = somethingElseAtSocketPath() {
                     throw JooldctlFailure(.unreachable, "cannot connect to \(socketPath): it is \(other), not a socket; is --socket (or $\(Jooldctl.socketEnvironmentVariable)) right?")
                 }
-                throw unreachable(errorText(error))
+                throw unreachable(errorText(failure))
             }
         }
     }
@@ -136,21 +129,14 @@ public struct ControlClient: Sendable {
     func send(_ bytes: [UInt8], on fd: Int32, deadline: ContinuousClock.Instant) throws(JooldctlFailure) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { buffer in
-                Glibc.send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if sent >= 0 {
-                offset += sent
-                continue
-            }
-            let error = errno
-            switch error {
-            case EINTR:
-                continue
-            case EAGAIN:
+            do {
+                offset += try SystemCall.retrying("send", socketPath) {
+                    bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+                }
+            } catch where error.errno == EAGAIN {
                 try wait(for: Int16(POLLOUT), on: fd, deadline: deadline, doing: "sending the request")
-            default:
-                throw JooldctlFailure(.protocolError, "the supervisor at \(socketPath) did not take the request: \(errorText(error))")
+            } catch {
+                throw JooldctlFailure(.protocolError, "the supervisor at \(socketPath) did not take the request: \(error.reason)")
             }
         }
     }
@@ -159,7 +145,15 @@ public struct ControlClient: Sendable {
         var line: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            let count: Int
+            do {
+                count = try SystemCall.retrying("recv", socketPath) { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }
+            } catch where error.errno == EAGAIN {
+                try wait(for: Int16(POLLIN), on: fd, deadline: deadline, doing: "waiting for the answer")
+                continue
+            } catch {
+                throw JooldctlFailure(.protocolError, "reading the supervisor's answer from \(socketPath) failed: \(error.reason)")
+            }
             if count > 0 {
                 let received = chunk[0..<count]
                 if let newline = received.firstIndex(of: UInt8(ascii: "\n")) {
@@ -172,20 +166,9 @@ public struct ControlClient: Sendable {
                 }
                 continue
             }
-            if count == 0 {
-                throw JooldctlFailure(.protocolError, line.isEmpty
-                    ? "the supervisor at \(socketPath) closed the connection without answering"
-                    : "the supervisor at \(socketPath) closed the connection in the middle of its answer (\(line.count) bytes, no newline)")
-            }
-            let error = errno
-            switch error {
-            case EINTR:
-                continue
-            case EAGAIN:
-                try wait(for: Int16(POLLIN), on: fd, deadline: deadline, doing: "waiting for the answer")
-            default:
-                throw JooldctlFailure(.protocolError, "reading the supervisor's answer from \(socketPath) failed: \(errorText(error))")
-            }
+            throw JooldctlFailure(.protocolError, line.isEmpty
+                ? "the supervisor at \(socketPath) closed the connection without answering"
+                : "the supervisor at \(socketPath) closed the connection in the middle of its answer (\(line.count) bytes, no newline)")
         }
     }
 
@@ -208,10 +191,10 @@ public struct ControlClient: Sendable {
             let (whole, attoseconds) = remaining.components
             let milliseconds = Int32(clamping: whole * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&descriptor, 1, milliseconds)
-            if ready > 0 { return }
-            if ready < 0 && errno != EINTR {
-                throw JooldctlFailure(.protocolError, "poll failed: \(errorText(errno))")
+            do {
+                if try SystemCall.retrying("poll", socketPath, { poll(&descriptor, 1, milliseconds) }) > 0 { return }
+            } catch {
+                throw JooldctlFailure(.protocolError, "poll failed: \(error.reason)")
             }
         }
     }

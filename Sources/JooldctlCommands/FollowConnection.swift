@@ -1,5 +1,6 @@
 import ControlProtocol
 import Glibc
+import LinuxRuntime
 
 /// jooldctl's end of a `follow` stream: the request and its response within the
 /// timeout, then event lines for as long as they come (no timeout), read in chunks.
@@ -54,10 +55,10 @@ final class FollowConnection {
             if let lines = completeLines() { return .lines(lines) }
             var entries = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
             if let signalFD { entries.append(pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)) }
-            let ready = poll(&entries, nfds_t(entries.count), -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                throw JooldctlFailure(.protocolError, "poll failed: \(errorText(errno))")
+            do {
+                try SystemCall.retrying("poll", socketPath) { poll(&entries, nfds_t(entries.count), -1) }
+            } catch {
+                throw JooldctlFailure(.protocolError, "poll failed: \(error.reason)")
             }
             if entries.count > 1, entries[1].revents != 0 { return .interrupted }
             if entries[0].revents != 0, !(try receive()) {
@@ -69,20 +70,20 @@ final class FollowConnection {
 
     /// Reads what is there; false at the end of the stream.
     private func receive() throws(JooldctlFailure) -> Bool {
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
-            if count > 0 {
-                buffer += chunk[0..<count]
-                return true
+        let count: Int
+        do {
+            count = try SystemCall.retrying("recv", socketPath) {
+                chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
             }
-            if count == 0 { return false }
-            switch errno {
-            case EINTR: continue
+        } catch {
+            switch error.errno {
             case EAGAIN: return true
             case ECONNRESET: return false
-            default: throw JooldctlFailure(.protocolError, "reading from the supervisor at \(socketPath) failed: \(errorText(errno))")
+            default: throw JooldctlFailure(.protocolError, "reading from the supervisor at \(socketPath) failed: \(error.reason)")
             }
         }
+        buffer += chunk[0..<count]
+        return count > 0
     }
 
     private func completeLines() -> [String]? {

@@ -22,7 +22,7 @@ public struct AddressResolutionError: Error, CustomStringConvertible, Equatable,
 public enum AddressResolution {
     /// All UDP addresses for `host`/`service` (host nil = wildcard), as getaddrinfo
     /// returns them.
-    public static func passiveUDP(host: String?, service: String) throws -> [SocketAddress] {
+    public static func passiveUDP(host: String?, service: String) throws(AddressResolutionError) -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)

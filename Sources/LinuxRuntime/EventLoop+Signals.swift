@@ -12,7 +12,7 @@ extension EventLoop {
     /// must be the loop's thread); threads created afterwards inherit the mask.
     /// A process-directed signal reaches the signalfd only if every thread blocks
     /// it, so call this before starting any other thread.
-    public func handleSignals(_ signals: [Int32], _ handler: @escaping (Int32) throws -> Void) throws {
+    public func handleSignals(_ signals: [Int32], _ handler: @escaping (Int32) throws -> Void) throws(SystemError) {
         assertOwnerThread()
         var mask = sigset_t()
         sigemptyset(&mask)
@@ -28,9 +28,8 @@ extension EventLoop {
             var signal: UInt32 = 0
             var sender: Int32 = 0
             while true {
-                let result = cshim_signalfd_read(fd, &signal, &sender)
-                if result == 0 { return }
-                guard result > 0 else { throw SystemError.lastError("read(signalfd)", names) }
+                let result = try SystemCall.retrying("read(signalfd)", names) { cshim_signalfd_read(fd, &signal, &sender) }
+                if result == 0 { return }   // nothing pending (EAGAIN)
                 try handler(Int32(signal))
             }
         }

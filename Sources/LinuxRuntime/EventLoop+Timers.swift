@@ -15,7 +15,7 @@ extension EventLoop {
     /// before its handler runs, so the handler may schedule a new one.
     @discardableResult
     public func scheduleTimer(name: String, after delay: Duration, repeating interval: Duration? = nil,
-                              _ handler: @escaping () throws -> Void) throws -> TimerID {
+                              _ handler: @escaping () throws -> Void) throws(SystemError) -> TimerID {
         let fd = cshim_timerfd_create()
         guard fd >= 0 else { throw SystemError.lastError("timerfd_create", name) }
         // An initial value of 0 would disarm the timer: "now" becomes 1 ns.
@@ -30,9 +30,10 @@ extension EventLoop {
         var token: UInt64 = 0
         let source = Source(fd: fd, name: "timer \(name)", ownsDescriptor: true) { [unowned self] in
             var expirations: UInt64 = 0
-            guard read(fd, &expirations, MemoryLayout<UInt64>.size) == MemoryLayout<UInt64>.size else {
-                if errno == EAGAIN { return }   // spurious wake-up
-                throw SystemError.lastError("read(timerfd)", name)
+            do {
+                try SystemCall.retrying("read(timerfd)", name) { read(fd, &expirations, MemoryLayout<UInt64>.size) }
+            } catch let error as SystemError where error.errno == EAGAIN {
+                return   // spurious wake-up
             }
             if period == 0 { self.removeSource(token: token) }
             try handler()

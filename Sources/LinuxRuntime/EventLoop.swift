@@ -38,7 +38,7 @@ public final class EventLoop {
     private var running = false
     private var callbackErrors = RateLimiter(limit: 5, interval: .seconds(60))
 
-    public init(logger: Logger = Logger(label: "joold.event-loop")) throws {
+    public init(logger: Logger = Logger(label: "joold.event-loop")) throws(SystemError) {
         self.logger = logger
         epollFD = cshim_epoll_create()
         guard epollFD >= 0 else { throw SystemError.lastError("epoll_create1") }
@@ -52,7 +52,7 @@ public final class EventLoop {
     /// Calls `onReadable` whenever `fd` is readable (level-triggered: again and again
     /// until the data is consumed). The caller keeps ownership of `fd` and must
     /// `unregister` it before closing it.
-    public func register(fd: Int32, name: String, onReadable: @escaping () throws -> Void) throws {
+    public func register(fd: Int32, name: String, onReadable: @escaping () throws -> Void) throws(SystemError) {
         _ = try addSource(Source(fd: fd, name: name, ownsDescriptor: false, onReadable: onReadable))
     }
 
@@ -60,7 +60,7 @@ public final class EventLoop {
     /// is writable while write interest is on (it starts off: turn it on with
     /// `setInterest` when output is pending, off once it is flushed).
     public func register(fd: Int32, name: String, onReadable: @escaping () throws -> Void,
-                         onWritable: @escaping () throws -> Void) throws {
+                         onWritable: @escaping () throws -> Void) throws(SystemError) {
         var source = Source(fd: fd, name: name, ownsDescriptor: false, onReadable: onReadable)
         source.onWritable = onWritable
         _ = try addSource(source)
@@ -70,7 +70,7 @@ public final class EventLoop {
     /// `onReadable` is still called on EPOLLHUP/EPOLLERR (the peer is gone, the
     /// callback should find out and unregister), never for mere input. `writable`
     /// needs a source registered with `onWritable`. Throws for an unknown `fd`.
-    public func setInterest(fd: Int32, readable: Bool, writable: Bool) throws {
+    public func setInterest(fd: Int32, readable: Bool, writable: Bool) throws(SystemError) {
         guard let token = tokenByDescriptor[fd], var source = sources[token] else {
             throw SystemError("epoll_ctl(MOD)", errno: ENOENT, context: "fd \(fd) is not registered")
         }
@@ -93,7 +93,7 @@ public final class EventLoop {
     public var registeredDescriptorCount: Int { sources.count }
 
     /// Dispatches events until `stop()` is called (from a callback).
-    public func run() throws {
+    public func run() throws(SystemError) {
         precondition(pthread_equal(pthread_self(), ownerThread) != 0,
                      "EventLoop.run() must be called on the thread that created the loop")
         precondition(!running, "EventLoop.run() is not reentrant")
@@ -104,11 +104,7 @@ public final class EventLoop {
         let capacity = 64
         var ready = [cshim_epoll_ready](repeating: cshim_epoll_ready(), count: capacity)
         while !stopRequested {
-            let count = cshim_epoll_wait(epollFD, &ready, Int32(capacity), -1)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SystemError.lastError("epoll_wait")
-            }
+            let count = try SystemCall.retrying("epoll_wait") { cshim_epoll_wait(epollFD, &ready, Int32(capacity), -1) }
             for index in 0..<Int(count) {
                 let token = ready[index].token
                 let events = ready[index].events
@@ -145,7 +141,7 @@ public final class EventLoop {
 
     // MARK: - Shared with the timer and signal extensions
 
-    func addSource(_ source: Source) throws -> UInt64 {
+    func addSource(_ source: Source) throws(SystemError) -> UInt64 {
         let token = nextToken
         let events = UInt32(CSHIM_EPOLLIN)
         guard cshim_epoll_add(epollFD, source.fd, events, token) == 0 else {

@@ -15,8 +15,7 @@ public enum NamespaceThread {
 
     /// The namespace behind `path` (/run/netns/NAME, /proc/PID/ns/net, ...).
     public static func run<T>(inNamespaceAt path: String, _ body: () throws -> T) throws -> T {
-        let namespaceFD = open(path, O_RDONLY | O_CLOEXEC)
-        guard namespaceFD >= 0 else { throw SystemError.lastError("open", path) }
+        let namespaceFD = try SystemCall.retrying("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(namespaceFD) }
 
         // The caller blocks until the thread ends, so `body` never runs concurrently

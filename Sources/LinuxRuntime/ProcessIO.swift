@@ -1,17 +1,24 @@
 import Glibc
 
-/// Writes all of `text` to `fd`, retrying short writes (no stdio buffering, so lines
-/// reach a pipe at once). False when a write failed (EPIPE: nobody reads any more).
+/// Writes all of `bytes` to `fd`, retrying short writes (no stdio buffering, so lines
+/// reach a pipe at once); throws the write that failed, naming `context`.
+public func writeAll(_ fd: Int32, _ bytes: [UInt8], context: @autoclosure () -> String) throws(SystemError) {
+    var offset = 0
+    while offset < bytes.count {
+        let written = try SystemCall.retrying("write", context()) {
+            bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        }
+        // write(2) writes at least one byte of a non-empty buffer, or fails: this only
+        // keeps a kernel that does neither from looping here for ever.
+        guard written > 0 else { throw SystemError("write", errno: EIO, context: context()) }
+        offset += written
+    }
+}
+
+/// Writes all of `text` to `fd`. False when a write failed (EPIPE: nobody reads any more).
 @discardableResult
 public func writeAll(_ fd: Int32, _ text: String) -> Bool {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if written < 0, errno == EINTR { continue }
-        guard written > 0 else { return false }
-        bytes = bytes.dropFirst(written)
-    }
-    return true
+    (try? writeAll(fd, Array(text.utf8), context: "fd \(fd)")) != nil
 }
 
 /// The process environment as a dictionary (without Foundation).

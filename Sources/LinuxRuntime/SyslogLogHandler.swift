@@ -59,7 +59,9 @@ public struct SyslogLogHandler: LogHandler {
         if let echoDescriptor {
             let line = "\(Self.timestamp()) \(event.level) \(text)\n"
             // One write per line so lines from several processes do not interleave.
-            _ = line.utf8CString.withUnsafeBufferPointer { write(echoDescriptor, $0.baseAddress, $0.count - 1) }
+            _ = line.utf8CString.withUnsafeBufferPointer { text in
+                try? SystemCall.retrying("write") { write(echoDescriptor, text.baseAddress, text.count - 1) }
+            }
         }
     }
 

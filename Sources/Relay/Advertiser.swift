@@ -113,7 +113,7 @@ public final class Advertiser {
 
     /// Whether the kernel's own `JNLOP_JOOLD_ADVERTISE` sends the table: 4.1.11 and later.
     public static func kernelAdvertiseWorks(_ version: JoolVersion) -> Bool {
-        version.major > 4 || (version.major == 4 && (version.minor > 1 || (version.minor == 1 && version.revision >= 11)))
+        version >= JoolVersion(major: 4, minor: 1, revision: 11)
     }
 
     /// The records the kernel puts in one packet by default: F1 ⌊(ss-max-payload 1452 −
@@ -236,7 +236,7 @@ public final class Advertiser {
             guard run.sessions == 0 || run.sessions + next.records <= allowance else { return }
             do {
                 try worker.sendToPeers(next.bytes)
-            } catch let error as SystemError where error.errno == EAGAIN || error.errno == ENOBUFS {
+            } catch .system(let error) where error.errno == EAGAIN || error.errno == ENOBUFS {
                 return   // the socket buffer is full: the next slice tries again
             } catch {
                 finish(.failure(.network("\(error)")))
@@ -259,10 +259,8 @@ public final class Advertiser {
             do {
                 page = try run.reader.nextPage()
             } catch {
-                worker.relayBacklog()
                 throw .kernel(error)
             }
-            worker.relayBacklog()
             let readAt = MonotonicClock.nanoseconds()
             run.pending += (page?.sessions ?? []).map { ($0, readAt) }
         }

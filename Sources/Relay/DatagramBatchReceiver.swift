@@ -50,14 +50,12 @@ final class DatagramBatchReceiver {
     /// were (0 when none is waiting). The handler cannot throw so that one bad
     /// datagram never costs the rest of its batch.
     func receive(from fd: Int32, context: @autoclosure () -> String,
-                 _ handler: (ReceivedDatagram) -> Void) throws -> Int {
-        var count: Int32
-        repeat {
-            count = cshim_mmsg_receive(fd, batch, Int32(MSG_DONTWAIT))
-        } while count < 0 && errno == EINTR
-        if count < 0 {
-            if errno == EAGAIN || errno == EWOULDBLOCK { return 0 }
-            throw SystemError.lastError("recvmmsg", context())
+                 _ handler: (ReceivedDatagram) -> Void) throws(SystemError) -> Int {
+        let count: Int32
+        do {
+            count = try SystemCall.retrying("recvmmsg", context()) { cshim_mmsg_receive(fd, batch, Int32(MSG_DONTWAIT)) }
+        } catch where error.errno == EAGAIN || error.errno == EWOULDBLOCK {
+            return 0
         }
         for index in 0..<Int(count) {
             var length: UInt32 = 0, flags: Int32 = 0, addressLength: UInt32 = 0

@@ -53,10 +53,6 @@ public final class InstanceMonitor {
     }
 
     private func currentHealth() -> Health {
-        // A session packet that arrives while the probe waits for its replies is kept
-        // aside by the link; relay (and ACK) it now, or it waits for the next kernel
-        // message, and the kernel, without its ACK, for ss-flush-deadline.
-        defer { worker.relayBacklog() }
         do {
             let report = try InstanceProbe(link: worker.link, requests: worker.requests)
                 .probe(enableSessionSync: worker.configuration.enableSessionSync)

@@ -18,6 +18,8 @@ public final class MulticastSocket {
     public let group: SocketAddress
     /// SO_RCVBUF as the kernel reports it after our request (Linux reports twice the payload room).
     public let receiveBufferBytes: Int
+    /// "multicast socket [ff08::db8:64:64]:6464", formatted once for error contexts.
+    private let name: String
     private let receiver: DatagramBatchReceiver
     private var closed = false
 
@@ -25,13 +27,19 @@ public final class MulticastSocket {
     ///   - receiveBufferRequest: SO_RCVBUF wish; a burst of kernel session packets
     ///     must not overflow it while the loop is busy.
     ///   - batchSize: datagrams fetched per recvmmsg call.
-    public init(settings: NetSocketSettings, receiveBufferRequest: Int = 4 << 20, batchSize: Int = 32) throws {
+    public init(settings: NetSocketSettings, receiveBufferRequest: Int = 4 << 20,
+                batchSize: Int = 32) throws(MulticastSocketError) {
         self.settings = settings
         group = try Self.groupAddress(settings)
         try Self.validateInterfaces(settings)
         let context = "multicast socket \(group)"
+        name = context
         let family = settings.family == .ipv4 ? AF_INET : AF_INET6
-        fd = try SocketCalls.udpSocket(family: family, context: context)
+        do {
+            fd = try SocketCalls.udpSocket(family: family, context: context)
+        } catch {
+            throw .system(error)
+        }
         do {
             if settings.reuseAddress {
                 try SocketCalls.setOption(fd, SOL_SOCKET, SO_REUSEADDR, Int32(1), name: "SO_REUSEADDR", context: context)
@@ -44,7 +52,7 @@ public final class MulticastSocket {
             }
         } catch {
             Glibc.close(fd)
-            throw error
+            throw .system(error)
         }
         receiver = DatagramBatchReceiver(batchSize: max(1, batchSize), bufferSize: Self.maxPayload)
     }
@@ -58,39 +66,43 @@ public final class MulticastSocket {
     }
 
     /// After close() the descriptor number may already belong to someone else.
-    private func ensureOpen(_ call: String) throws {
-        if closed { throw SystemError(call, errno: EBADF, context: "closed multicast socket \(group)") }
+    private func ensureOpen(_ call: String) throws(MulticastSocketError) {
+        if closed { throw .system(SystemError(call, errno: EBADF, context: "closed multicast socket \(group)")) }
     }
 
     /// Sends one datagram to the group. Refuses payloads over `maxPayload`.
-    /// A full socket buffer surfaces as a SystemError with errno EAGAIN.
-    public func send(_ payload: UnsafeRawBufferPointer) throws {
+    /// A full socket buffer surfaces as `.system` with errno EAGAIN.
+    public func send(_ payload: UnsafeRawBufferPointer) throws(MulticastSocketError) {
         guard payload.count <= Self.maxPayload else {
-            throw MulticastSocketError.payloadTooLarge(size: payload.count, limit: Self.maxPayload)
+            throw .payloadTooLarge(size: payload.count, limit: Self.maxPayload)
         }
         try ensureOpen("sendto")
-        var sent: Int
-        repeat {
-            sent = group.withSockAddr { address, length in
-                sendto(fd, payload.baseAddress, payload.count, Int32(MSG_NOSIGNAL), address, length)
+        do {
+            try SystemCall.retrying("sendto", group.description) {
+                group.withSockAddr { address, length in
+                    sendto(fd, payload.baseAddress, payload.count, Int32(MSG_NOSIGNAL), address, length)
+                }
             }
-        } while sent < 0 && errno == EINTR
-        guard sent >= 0 else { throw SystemError.lastError("sendto", group.description) }
+        } catch {
+            throw .system(error)
+        }
     }
 
-    public func send(_ payload: [UInt8]) throws {
-        try payload.withUnsafeBytes { try send($0) }
+    public func send(_ payload: [UInt8]) throws(MulticastSocketError) {
+        // withUnsafeBytes only rethrows `any Error`: the Result keeps the type.
+        try payload.withUnsafeBytes { bytes in Result { () throws(MulticastSocketError) in try send(bytes) } }.get()
     }
 
     /// Reads what is waiting, up to `maxBatches` recvmmsg calls, handing each
     /// datagram to `handler` (whose payload is valid only during the call).
     /// Returns the number of datagrams; 0 if nothing was waiting.
     @discardableResult
-    public func receive(maxBatches: Int = 8, _ handler: (ReceivedDatagram) -> Void) throws -> Int {
+    public func receive(maxBatches: Int = 8, _ handler: (ReceivedDatagram) -> Void) throws(MulticastSocketError) -> Int {
         try ensureOpen("recvmmsg")
         var total = 0
         for _ in 0..<max(1, maxBatches) {
-            let count = try receiver.receive(from: fd, context: "multicast socket \(group)", handler)
+            let count: Int
+            do { count = try receiver.receive(from: fd, context: name, handler) } catch { throw .system(error) }
             total += count
             if count < receiver.batchSize { break }
         }
@@ -100,32 +112,32 @@ public final class MulticastSocket {
     // MARK: - Recipe steps
 
     /// Interfaces the family cannot use; checked before any socket exists.
-    private static func validateInterfaces(_ settings: NetSocketSettings) throws {
+    private static func validateInterfaces(_ settings: NetSocketSettings) throws(MulticastSocketError) {
         for (role, interface) in [("in", settings.inInterface), ("out", settings.outInterface)] {
             guard case .ipv4Address(let address)? = interface else { continue }
             if settings.family == .ipv6 {
-                throw MulticastSocketError.interfaceFamilyMismatch(
+                throw .interfaceFamilyMismatch(
                     "\(role) interface \(dotted(address)) is an IPv4 address; IPv6 group \(settings.display) needs an interface name")
             }
             if address.count != 4 {
-                throw MulticastSocketError.interfaceFamilyMismatch(
+                throw .interfaceFamilyMismatch(
                     "\(role) interface address of \(address.count) bytes for IPv4 group \(settings.display)")
             }
         }
     }
 
-    private static func groupAddress(_ settings: NetSocketSettings) throws -> SocketAddress {
+    private static func groupAddress(_ settings: NetSocketSettings) throws(MulticastSocketError) -> SocketAddress {
         switch (settings.family, settings.groupAddress.count) {
         case (.ipv4, 4):
             return SocketAddress(ipv4: settings.groupAddress, port: settings.port)
         case (.ipv6, 16):
             return SocketAddress(ipv6: settings.groupAddress, port: settings.port, scopeID: settings.scopeID)
         default:
-            throw MulticastSocketError.malformedGroupAddress(settings.display)
+            throw .malformedGroupAddress(settings.display)
         }
     }
 
-    private static func configureIPv4(_ fd: Int32, _ settings: NetSocketSettings) throws {
+    private static func configureIPv4(_ fd: Int32, _ settings: NetSocketSettings) throws(SystemError) {
         let groupText = settings.display
         let membership = "\(groupText) on "
         switch settings.inInterface {
@@ -169,7 +181,7 @@ public final class MulticastSocket {
         }
     }
 
-    private static func configureIPv6(_ fd: Int32, _ settings: NetSocketSettings) throws {
+    private static func configureIPv6(_ fd: Int32, _ settings: NetSocketSettings) throws(SystemError) {
         let groupText = settings.display
         func index(of interface: NetSocketSettings.Interface?) -> (UInt32, String) {
             guard case .index(let index, let name)? = interface else { return (0, "any interface") }

@@ -1,6 +1,9 @@
+import LinuxRuntime
 
-/// Refusals of the multicast socket that are not system-call failures.
+/// Why the multicast socket refused or failed.
 public enum MulticastSocketError: Error, Equatable, CustomStringConvertible {
+    /// A system call failed (EAGAIN from `send`: the socket buffer is full).
+    case system(SystemError)
     /// Jool's peers read at most 2048 bytes; a longer datagram would be cut.
     case payloadTooLarge(size: Int, limit: Int)
     /// The group address is not 4 or 16 bytes, or does not match the family.
@@ -10,6 +13,8 @@ public enum MulticastSocketError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .system(let error):
+            return error.description
         case .payloadTooLarge(let size, let limit):
             return "datagram of \(size) bytes exceeds the \(limit)-byte limit of the session-sync protocol"
         case .malformedGroupAddress(let group):

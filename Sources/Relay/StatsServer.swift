@@ -35,7 +35,7 @@ public final class StatsServer {
     ///   - address: host to bind, e.g. "::" (also serves IPv4), "127.0.0.1"; nil for all wildcards.
     ///   - port: port number or service name; "0" picks a free port.
     public init(address: String?, port: String, loop: EventLoop, logger: Logger,
-                reply: @escaping () -> [UInt8]) throws {
+                reply: @escaping () -> [UInt8]) throws(StatsServerError) {
         self.loop = loop
         self.logger = logger
         self.reply = reply
@@ -57,9 +57,11 @@ public final class StatsServer {
         endpoints.removeAll()
     }
 
-    private func open(address: String?, port: String) throws {
+    private func open(address: String?, port: String) throws(StatsServerError) {
         // IPv6 wildcards first: once dual-stack, they make the IPv4 wildcard redundant.
-        let candidates = try AddressResolution.passiveUDP(host: address, service: port)
+        let resolved: [SocketAddress]
+        do { resolved = try AddressResolution.passiveUDP(host: address, service: port) } catch { throw .resolution(error) }
+        let candidates = resolved
             .enumerated()
             .sorted { lhs, rhs in
                 let l = lhs.element.family == AF_INET6 && lhs.element.isWildcard
@@ -75,7 +77,10 @@ public final class StatsServer {
             var target = candidate
             if candidate.port == 0, let sharedPort { target = target.withPort(sharedPort) }
 
-            let fd = try SocketCalls.udpSocket(family: target.family, context: "stats server \(target)")
+            let fd: Int32
+            do { fd = try SocketCalls.udpSocket(family: target.family, context: "stats server \(target)") } catch {
+                throw .system(error)
+            }
             do {
                 if target.family == AF_INET6 && target.isWildcard {
                     try SocketCalls.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, Int32(0),
@@ -84,53 +89,76 @@ public final class StatsServer {
                 }
                 try SocketCalls.bind(fd, to: target)
                 let bound = try SocketCalls.localAddress(fd)
-                try loop.register(fd: fd, name: "stats server \(bound)") { [weak self] in
-                    self?.answerPending(fd: fd, local: bound)
+                let name = "stats server \(bound)"
+                try loop.register(fd: fd, name: name) { [weak self] in
+                    self?.answerPending(fd: fd, name: name)
                 }
                 endpoints.append(Endpoint(fd: fd, address: bound))
                 sharedPort = sharedPort ?? bound.port
             } catch {
                 Glibc.close(fd)
-                throw error
+                throw .system(error)
             }
         }
         guard !endpoints.isEmpty else {
-            throw AddressResolutionError(host: address ?? "<wildcard>", service: port, code: EAI_NONAME,
-                                         reason: "no usable address")
+            throw .resolution(AddressResolutionError(host: address ?? "<wildcard>", service: port, code: EAI_NONAME,
+                                                     reason: "no usable address"))
         }
     }
 
     /// Answers up to a few dozen queued queries, then lets other sources run
     /// (the loop is level-triggered and calls again if more are queued).
-    private func answerPending(fd: Int32, local: SocketAddress) {
+    private func answerPending(fd: Int32, name: String) {
         for _ in 0..<64 {
             var sender = sockaddr_storage()
             var senderLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let received = receiveBuffer.withUnsafeMutableBytes { buffer in
-                withUnsafeMutableBytes(of: &sender) { raw in
-                    recvfrom(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT),
-                             raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &senderLength)
+            do {
+                try SystemCall.retrying("recvfrom", name) {
+                    receiveBuffer.withUnsafeMutableBytes { buffer in
+                        withUnsafeMutableBytes(of: &sender) { raw in
+                            recvfrom(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT),
+                                     raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &senderLength)
+                        }
+                    }
                 }
-            }
-            if received < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK { return }
-                if errno == EINTR { continue }
-                let error = SystemError.lastError("recvfrom", "stats server \(local)")
-                failures.log(logger, .warning, key: "recvfrom", "\(error)")
+            } catch {
+                if error.errno != EAGAIN && error.errno != EWOULDBLOCK {
+                    failures.log(logger, .warning, key: "recvfrom", "\(error)")
+                }
                 return
             }
             let answer = reply()
-            let sent = answer.withUnsafeBytes { bytes in
-                withUnsafeBytes(of: &sender) { raw in
-                    sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL),
-                           raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), senderLength)
-                }
+            func peer() -> String {
+                withUnsafeBytes(of: sender) { SocketAddress(raw: $0.baseAddress!, length: senderLength) }?.description
+                    ?? "unknown sender"
             }
-            if sent < 0 {
-                let peer = SocketAddress(raw: &sender, length: senderLength)?.description ?? "unknown sender"
-                let error = SystemError.lastError("sendto", "stats reply to \(peer)")
+            do {
+                try SystemCall.retrying("sendto", "stats reply to \(peer())") {
+                    answer.withUnsafeBytes { bytes in
+                        withUnsafeBytes(of: &sender) { raw in
+                            sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL),
+                                   raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), senderLength)
+                        }
+                    }
+                }
+            } catch {
                 failures.log(logger, .warning, key: "sendto", "\(error)")
             }
+        }
+    }
+}
+
+/// Why the stats server could not start.
+public enum StatsServerError: Error, Equatable, CustomStringConvertible {
+    /// The address or port does not resolve (or to nothing usable).
+    case resolution(AddressResolutionError)
+    /// A socket call failed (bind: the port is taken, ...).
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case let .resolution(error): return error.description
+        case let .system(error): return error.description
         }
     }
 }

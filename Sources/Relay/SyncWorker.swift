@@ -41,6 +41,9 @@ public final class SyncWorker {
         if let settings = configuration.network {
             network = try MulticastSocket(settings: settings)
         }
+        // What arrives while anyone's request waits (the advertiser's table pages, the
+        // monitor's probes) is relayed and ACKed as it arrives, by the link itself.
+        link.onUnsolicitedMessage = { [weak self] in self?.handleKernelMessage($0) }
     }
 
     public var multicastGroup: SocketAddress? { network?.group }
@@ -67,25 +70,13 @@ public final class SyncWorker {
     /// Sends one datagram of session records (not from the kernel: an advertisement)
     /// to the peers, counted in NET_SENT_*. Throws what the socket says (EAGAIN when its
     /// buffer is full), or EDESTADDRREQ without a network side.
-    public func sendToPeers(_ datagram: [UInt8]) throws {
+    public func sendToPeers(_ datagram: [UInt8]) throws(MulticastSocketError) {
         guard let network else {
-            throw SystemError("sendto", errno: EDESTADDRREQ, context: "no multicast socket is configured")
+            throw .system(SystemError("sendto", errno: EDESTADDRREQ, context: "no multicast socket is configured"))
         }
         try network.send(datagram)
         counters.countNetworkSent(bytes: datagram.count)
         if let sessionTap { datagram.withUnsafeBytes { sessionTap(.advertisement, $0) } }
-    }
-
-    /// Relays what arrived from the kernel while a request waited for its reply
-    /// (`KernelLink.request` keeps it aside). Call after requests made outside the
-    /// kernel callback: the channel may be empty by now, so the event loop would not
-    /// call `kernelReadable` for them.
-    public func relayBacklog() {
-        do {
-            try link.drain(maxReads: 0) { handleKernelMessage($0) }
-        } catch {
-            warn("backlog", "cannot relay what the kernel sent during a request: \(error)")
-        }
     }
 
     /// Subscribes to the kernel's session packets and starts relaying.
@@ -179,17 +170,13 @@ public final class SyncWorker {
     }
 
     /// Answers to ADD and ACK come only when they failed; never ACK those (the stock
-    /// daemon does, and loops: error, ACK, error...).
+    /// daemon does, and loops: error, ACK, error...). Unreadable ones are ignored.
     private func handleReply(_ message: NetlinkMessage) {
-        if message.isError {
-            if let report = try? message.errorReport(), let kernelError = report.kernelError {
-                countKernelError(kernelError)
-            }
-            return
-        }
-        if let reply = try? JoolMessage(message), let kernelError = try? reply.kernelError() {
-            countKernelError(kernelError)
-        }
+        do {
+            try JoolReply.check(message)
+        } catch let .kernel(error) {
+            countKernelError(error)
+        } catch {}
     }
 
     private func countKernelError(_ error: KernelError) {

@@ -1,5 +1,6 @@
 import Configuration
 import Glibc
+import JoolWire
 import LinuxRuntime
 import Logging
 
@@ -64,7 +65,7 @@ public enum WorkerProcess {
         let link = KernelLink(channel: try endpoint.openChannel())
         try link.resolveFamily()
         let version = try endpoint.moduleVersion()
-        guard version.major == 4, version.minor == 1 else { throw KernelLinkError.unsupportedVersion(version) }
+        guard JoolVersion.supported.contains(version) else { throw KernelLinkError.unsupportedVersion(version) }
 
         let worker = try SyncWorker(configuration: configuration, link: link, version: version, logger: logger)
         let report = try InstanceProbe(link: link, requests: worker.requests)

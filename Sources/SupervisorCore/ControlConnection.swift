@@ -72,13 +72,14 @@ final class ControlConnection {
         }
         for _ in 0..<4 {
             if inFlight != nil && unprocessed > maxLine { break }
-            let count = server.readBuffer.withUnsafeMutableBytes { buffer in
-                recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { break }
-                close(reason: "\(SystemError.lastError("recv", "control client \(peer)"))")
+            let count: Int
+            do {
+                count = try SystemCall.retrying("recv", "control client \(peer)") {
+                    server.readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                }
+            } catch {
+                if error.errno == EAGAIN || error.errno == EWOULDBLOCK { break }
+                close(reason: "\(error)")
                 return
             }
             if count == 0 {
@@ -313,17 +314,17 @@ final class ControlConnection {
             return
         }
         while outputStart < output.count {
-            let sent = output.withUnsafeBytes { raw in
-                send(fd, raw.baseAddress! + outputStart, raw.count - outputStart, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            do {
+                outputStart += try SystemCall.retrying("send", "control client \(peer)") {
+                    output.withUnsafeBytes { raw in
+                        send(fd, raw.baseAddress! + outputStart, raw.count - outputStart, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                    }
+                }
+            } catch {
+                if error.errno == EAGAIN || error.errno == EWOULDBLOCK { break }
+                close(reason: "\(error)")
+                return
             }
-            if sent > 0 {
-                outputStart += sent
-                continue
-            }
-            if sent < 0 && errno == EINTR { continue }
-            if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
-            close(reason: "\(SystemError.lastError("send", "control client \(peer)"))")
-            return
         }
         if outputStart == output.count {
             output.removeAll(keepingCapacity: output.capacity <= 65536)
@@ -336,19 +337,23 @@ final class ControlConnection {
 
     private func flushStream() {
         while !closed {
-            var failure: Int32 = 0
+            var failure: SystemError?
             let sent = streamQueue!.send { pending in
-                let count = Glibc.send(fd, pending.baseAddress!, pending.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-                if count < 0 { failure = errno }
-                return count
+                do throws(SystemError) {
+                    return try SystemCall.retrying("send", "control client \(peer)") {
+                        Glibc.send(fd, pending.baseAddress!, pending.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                    }
+                } catch {
+                    failure = error
+                    return 0
+                }
             }
             if sent > 0 {
                 if let stream { streamQueue!.resumeIfRoom(lossReport: stream.lossReport) }
                 continue
             }
-            if failure == EINTR { continue }
-            if failure == 0 || failure == EAGAIN || failure == EWOULDBLOCK { return }
-            close(reason: "\(SystemError("send", errno: failure, context: "control client \(peer)"))")
+            guard let failure, failure.errno != EAGAIN, failure.errno != EWOULDBLOCK else { return }
+            close(reason: "\(failure)")
             return
         }
     }

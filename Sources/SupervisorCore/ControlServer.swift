@@ -46,31 +46,25 @@ public final class ControlServer {
         self.loop = loop
         self.handler = handler
         self.logger = logger
-        do {
-            guard let gid = try GroupDatabase.groupID(named: configuration.groupName) else {
-                throw ControlServerError.noSuchGroup(configuration.groupName)
-            }
-            controlGroupID = gid
-        } catch let error as SystemError {
-            throw .system(error)
-        } catch let error as ControlServerError {
-            throw error
-        } catch {
-            throw .system(SystemError("getgrnam_r", errno: EIO, context: "\(error)"))
-        }
-        do {
+        let gid: gid_t?
+        do { gid = try GroupDatabase.groupID(named: configuration.groupName) } catch { throw .system(error) }
+        guard let gid else { throw .noSuchGroup(configuration.groupName) }
+        controlGroupID = gid
+        do throws(ControlServerError) {
             try prepareDirectory()
             try removeStaleSocket()
             try listen()
             let sweep = max(.milliseconds(10), min(.seconds(1), configuration.idleTimeout / 4))
-            sweepTimer = try loop.scheduleTimer(name: "control idle sweep", after: sweep, repeating: sweep) {
-                [weak self] in self?.closeIdleConnections()
+            do {
+                sweepTimer = try loop.scheduleTimer(name: "control idle sweep", after: sweep, repeating: sweep) {
+                    [weak self] in self?.closeIdleConnections()
+                }
+            } catch {
+                throw .system(error)
             }
         } catch {
             close()
-            if let error = error as? ControlServerError { throw error }
-            if let error = error as? SystemError { throw .system(error) }
-            throw .system(SystemError("control server", errno: EIO, context: "\(error)"))
+            throw error
         }
         logger.info("control socket \(socketPath) ready (group '\(configuration.groupName)', gid \(controlGroupID))")
     }
@@ -142,13 +136,18 @@ public final class ControlServer {
             throw .system(.lastError("lstat", socketPath))
         }
         guard info.st_mode & S_IFMT == S_IFSOCK else { throw .notASocket(path: socketPath) }
-        let probe = cshim_unix_stream_socket()
-        guard probe >= 0 else { throw .system(.lastError("socket(AF_UNIX)", socketPath)) }
-        let connected = cshim_unix_connect(probe, socketPath) == 0
-        let code = errno
+        let probe: Int32
+        var code: Int32 = 0
+        do {
+            let address = try UnixSocketAddress(path: socketPath)
+            probe = try SocketCalls.unixSocket(SOCK_STREAM, nonBlocking: true, context: socketPath)
+            do { try SocketCalls.connect(probe, to: address) } catch { code = error.errno }
+        } catch {
+            throw .system(error)
+        }
         Glibc.close(probe)
         // EAGAIN: a live listener whose backlog is full.
-        if connected || code == EAGAIN || code == EINPROGRESS { throw .alreadyRunning(path: socketPath) }
+        if code == 0 || code == EAGAIN || code == EINPROGRESS { throw .alreadyRunning(path: socketPath) }
         switch code {
         case ECONNREFUSED:
             guard unlink(socketPath) == 0 || errno == ENOENT else { throw .system(.lastError("unlink", socketPath)) }
@@ -161,10 +160,14 @@ public final class ControlServer {
     }
 
     private func listen() throws(ControlServerError) {
-        let fd = cshim_unix_stream_socket()
-        guard fd >= 0 else { throw .system(.lastError("socket(AF_UNIX)", socketPath)) }
-        listenFD = fd
-        guard cshim_unix_bind(fd, socketPath) == 0 else { throw .system(.lastError("bind", socketPath)) }
+        do {
+            let address = try UnixSocketAddress(path: socketPath)
+            listenFD = try SocketCalls.unixSocket(SOCK_STREAM, nonBlocking: true, context: socketPath)
+            try SocketCalls.bind(listenFD, to: address)
+        } catch {
+            throw .system(error)
+        }
+        let fd = listenFD
         socketIdentity = Self.identity(of: socketPath)
         // Permissions before listen(): nobody can connect while they are still wide.
         guard chown(socketPath, uid_t.max, controlGroupID) == 0 else { throw .system(.lastError("chown", socketPath)) }
@@ -174,10 +177,8 @@ public final class ControlServer {
         guard Glibc.listen(fd, 128) == 0 else { throw .system(.lastError("listen", socketPath)) }
         do {
             try loop.register(fd: fd, name: "control socket \(socketPath)") { [weak self] in self?.acceptPending() }
-        } catch let error as SystemError {
-            throw .system(error)
         } catch {
-            throw .system(SystemError("epoll_ctl(ADD)", errno: EIO, context: "\(error)"))
+            throw .system(error)
         }
     }
 
@@ -192,13 +193,14 @@ public final class ControlServer {
     private func acceptPending() {
         for _ in 0..<64 {
             guard isOpen else { return }
-            let fd = cshim_accept_nonblocking(listenFD)
-            guard fd >= 0 else {
-                let error = SystemError.lastError("accept4", socketPath)
+            let fd: Int32
+            do {
+                fd = try SystemCall.retrying("accept4", socketPath) { cshim_accept_nonblocking(listenFD) }
+            } catch {
                 switch error.errno {
                 case EAGAIN, EWOULDBLOCK:
                     return
-                case EINTR, ECONNABORTED, EPROTO:
+                case ECONNABORTED, EPROTO:
                     continue
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                     // Level-triggered: retrying at once would spin. Try again shortly.

@@ -1,6 +1,7 @@
 import Configuration
 import ControlProtocol
 import Glibc
+import LinuxRuntime
 
 /// The set of instances, kept across supervisor restarts in a JSON file people can
 /// read and edit (each entry in the instance schema of the `add` request):
@@ -140,17 +141,12 @@ public final class StateFile {
             throw failure("cannot create directory \(directory)")
         }
         let (temporary, fd) = try createTemporary()
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                let error = failure("cannot write \(temporary)")
-                close(fd)
-                unlink(temporary)
-                throw error
-            }
-            written += count
+        do {
+            try writeAll(fd, bytes, context: temporary)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw failure("cannot write \(temporary)", error)
         }
         guard fsync(fd) == 0 else {
             let error = failure("cannot fsync \(temporary)")
@@ -182,6 +178,10 @@ public final class StateFile {
             guard errno == EEXIST else { throw failure("cannot create \(temporary)") }
         }
         throw failure("cannot create a temporary file beside \(path)")
+    }
+
+    private func failure(_ what: String, _ error: SystemError) -> ControlError {
+        ControlError(.internal, "state file: \(what): \(error.reason)")
     }
 
     private func failure(_ what: String) -> ControlError {

@@ -84,7 +84,9 @@ public final class Supervisor: ControlHandler {
     func send(_ message: WorkerMessage, to managed: ManagedInstance) {
         guard let control = managed.control else { return }
         let bytes = message.encoded
-        _ = bytes.withUnsafeBytes { Glibc.send(control, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        _ = try? SystemCall.retrying("send", "worker channel") {
+            bytes.withUnsafeBytes { Glibc.send(control, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        }
     }
 
     private func workerReadable(_ managed: ManagedInstance) {
@@ -92,9 +94,15 @@ public final class Supervisor: ControlHandler {
         // keep the loop from the others (the descriptor stays readable, so we come back).
         for _ in 0..<64 {
             guard let control = managed.control else { return }
-            let count = workerBuffer.withUnsafeMutableBytes { recv(control, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if count < 0, errno == EINTR { continue }
-            if count < 0, errno == EAGAIN { return }
+            let count: Int
+            do {
+                count = try SystemCall.retrying("recv", "worker channel") {
+                    workerBuffer.withUnsafeMutableBytes { recv(control, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                }
+            } catch {
+                if error.errno == EAGAIN { return }
+                count = 0   // a failing channel is as good as closed
+            }
             guard count > 0 else {
                 // The worker closed its end: it is exiting; SIGCHLD tells how.
                 closeControl(managed)

@@ -346,7 +346,6 @@ public final class SupervisedWorker {
     /// The kernel's own advertisement (JNLOP_JOOLD_ADVERTISE), its reply read.
     private func kernelAdvertise(_ worker: SyncWorker) -> Result<AdvertiseOutcome, ControlError> {
         let start = MonotonicClock.nanoseconds()
-        defer { worker.relayBacklog() }
         do {
             _ = try worker.link.request("advertise") { worker.requests.advertise(sequence: $0) }
         } catch let .kernel(_, error) {

@@ -10,16 +10,11 @@ final class ControlLine {
     private var chunk = [UInt8](repeating: 0, count: 1 << 16)
 
     init(path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError.lastError("socket(AF_UNIX)", path) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8.prefix($0.count - 1)) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let error = SystemError.lastError("connect", path)
+        let address = try UnixSocketAddress(path: path)
+        fd = try SocketCalls.unixSocket(SOCK_STREAM, context: path)
+        do {
+            try SocketCalls.connect(fd, to: address)
+        } catch {
             close(fd)
             throw error
         }
@@ -33,9 +28,9 @@ final class ControlLine {
         let line = Array((request + "\n").utf8)
         var offset = 0
         while offset < line.count {
-            let sent = line[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw SystemError.lastError("send", "control socket") }
-            offset += sent
+            offset += try SystemCall.retrying("send", "control socket") {
+                line[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
         }
         let text = try readLine(timeoutMilliseconds)
         let response = try JSONValue.parse(text, path: "control response")
@@ -53,8 +48,12 @@ final class ControlLine {
                 return line
             }
             var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&entry, 1, timeoutMilliseconds) == 1 else { throw BenchError("no answer from the supervisor") }
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard try SystemCall.retrying("poll", "control socket", { poll(&entry, 1, timeoutMilliseconds) }) == 1 else {
+                throw BenchError("no answer from the supervisor")
+            }
+            let count = try SystemCall.retrying("recv", "control socket") {
+                chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            }
             guard count > 0 else { throw BenchError("the supervisor closed the control connection") }
             pending += chunk[..<count]
         }

@@ -10,15 +10,10 @@ final class KernelSocket {
     init(path: String) throws {
         self.path = path
         unlink(path)
-        listener = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard listener >= 0 else { throw SystemError.lastError("socket(AF_UNIX)", path) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8.prefix($0.count - 1)) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, listen(listener, 4) == 0 else { throw SystemError.lastError("bind/listen", path) }
+        let address = try UnixSocketAddress(path: path)
+        listener = try SocketCalls.unixSocket(SOCK_SEQPACKET, context: path)
+        try SocketCalls.bind(listener, to: address)
+        guard listen(listener, 4) == 0 else { throw SystemError.lastError("listen", path) }
     }
 
     deinit {
@@ -30,11 +25,10 @@ final class KernelSocket {
     /// or an error after `seconds`.
     func accept(within seconds: Int32 = 10) throws -> Int32 {
         var entry = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-        guard poll(&entry, 1, seconds * 1000) == 1 else {
+        guard try SystemCall.retrying("poll", path, { poll(&entry, 1, seconds * 1000) }) == 1 else {
             throw BenchError("nothing connected to \(path) within \(seconds) s")
         }
-        let fd = Glibc.accept(listener, nil, nil)
-        guard fd >= 0 else { throw SystemError.lastError("accept", path) }
+        let fd = try SystemCall.retrying("accept", path) { Glibc.accept(listener, nil, nil) }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         var size: Int32 = 4 << 20
         setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, 4)

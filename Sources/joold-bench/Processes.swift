@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LinuxRuntime
 
 /// A child process of the benchmark (joold, the floor loop, joold-supervisor), with its
 /// output in a file. Every pid goes to `pids` in the work directory so that
@@ -71,9 +72,10 @@ struct WorkDirectory {
     func noteNamespace(_ name: String) { append("namespaces", "\(name)\n") }
 
     private func append(_ name: String, _ line: String) {
-        let fd = open(file(name), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
-        _ = line.withCString { write(fd, $0, strlen($0)) }
+        let path = file(name)
+        guard let fd = try? SystemCall.retrying("open", path, { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) })
+        else { return }
+        writeAll(fd, line)
         close(fd)
     }
 }

@@ -94,9 +94,7 @@ final class RelayTarget {
 }
 
 func write(_ text: String, to path: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw SystemError.lastError("open", path) }
+    let fd = try SystemCall.retrying("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
     defer { close(fd) }
-    let written = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-    guard written == text.utf8.count else { throw SystemError.lastError("write", path) }
+    try writeAll(fd, Array(text.utf8), context: path)
 }

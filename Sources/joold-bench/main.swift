@@ -1,4 +1,5 @@
 import Glibc
+import LinuxRuntime
 
 // joold-bench: the benchmark behind scripts/bench (docs/benchmarks.md). Not a test.
 //
@@ -39,6 +40,5 @@ do {
 }
 
 func printError(_ text: String) {
-    let line = text + "\n"
-    _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+    writeAll(STDERR_FILENO, text + "\n")
 }

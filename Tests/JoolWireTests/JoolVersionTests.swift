@@ -30,6 +30,15 @@ import Testing
         #expect(!JoolVersion(major: 3, minor: 1, revision: 15).isCompatible(with: .v4_1_15))
     }
 
+    @Test func versionsOrderByMajorMinorRevisionThenDev() {
+        let versions = ["4.2.0", "4.1.15.1", "3.9.99", "4.1.9", "4.1.15", "4.1.10", "5.0.0"].compactMap { JoolVersion(parsing: $0) }
+        #expect(versions.sorted().map(\.description) == ["3.9.99.0", "4.1.9.0", "4.1.10.0", "4.1.15.0", "4.1.15.1", "4.2.0.0", "5.0.0.0"])
+        #expect(JoolVersion.v4_1_9 < .v4_1_15 && !(JoolVersion.v4_1_15 < .v4_1_15))
+        #expect(JoolVersion.supported.contains(.v4_1_9) && JoolVersion.supported.contains(JoolVersion(major: 4, minor: 1, revision: 255)))
+        #expect(!JoolVersion.supported.contains(JoolVersion(major: 4, minor: 2, revision: 0)))
+        #expect(!JoolVersion.supported.contains(JoolVersion(major: 4, minor: 0, revision: 9)))
+    }
+
     @Test func sessionFormatFollowsRevision() {
         #expect(JoolVersion.v4_1_9.sessionFormat == .f1)
         #expect(JoolVersion(major: 4, minor: 1, revision: 11).sessionFormat == .f1)

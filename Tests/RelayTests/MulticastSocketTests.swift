@@ -173,7 +173,10 @@ import Testing
             let error = try lab.inA {
                 caught { _ = try MulticastSocket(settings: Self.ipv6Settings(index: 999_999, name: "nosuch0")) }
             }
-            let system = try #require(error as? SystemError)
+            guard case .system(let system)? = error as? MulticastSocketError else {
+                Issue.record("not a system error: \(String(describing: error))")
+                return
+            }
             #expect(system.call == "setsockopt(IPV6_ADD_MEMBERSHIP)")
             #expect(system.errno == ENODEV)
             #expect(system.description == "setsockopt(IPV6_ADD_MEMBERSHIP)([ff08::db8:64:64]:6464 on nosuch0 (index 999999)): No such device (errno 19)")
@@ -188,7 +191,8 @@ import Testing
                 defer { first.close() }
                 return caught { _ = try MulticastSocket(settings: settings) }
             }
-            #expect((withoutReuse as? SystemError)?.description
+            #expect(withoutReuse as? MulticastSocketError == .system(SystemError("bind", errno: EADDRINUSE, context: "[ff08::db8:64:64]:6464")))
+            #expect((withoutReuse as? MulticastSocketError)?.description
                     == "bind([ff08::db8:64:64]:6464): Address already in use (errno 98)", "\(String(describing: withoutReuse))")
             let withReuse = try lab.inB {
                 let settings = Self.ipv6Settings(index: lab.indexB, name: lab.interfaceB, reuse: true)

@@ -136,11 +136,15 @@ import Testing
                 return (taken, conflict, registered, unknown)
             }
         }
-        #expect((conflict as? SystemError)?.description == "bind([::]:\(taken)): Address already in use (errno 98)",
+        #expect((conflict as? StatsServerError)?.description == "bind([::]:\(taken)): Address already in use (errno 98)",
                 "\(String(describing: conflict))")
         // The failed server left nothing registered behind.
         #expect(registered == 1)
-        #expect((unknown as? AddressResolutionError)?.description.hasPrefix("getaddrinfo(::, no-such-service): ") == true,
+        guard case .resolution(let resolution)? = unknown as? StatsServerError else {
+            Issue.record("not a resolution error: \(String(describing: unknown))")
+            return
+        }
+        #expect(resolution.description.hasPrefix("getaddrinfo(::, no-such-service): "),
                 "\(String(describing: unknown))")
     }
 }

@@ -2,6 +2,7 @@ import Configuration
 import Glibc
 import JoolSimulator
 import JoolWire
+import LinuxRuntime
 import Logging
 import NetworkTestSupport
 @testable import Relay
@@ -17,11 +18,11 @@ import Testing
         init(_ inner: UnixKernelChannel) { self.inner = inner }
         var fd: Int32 { inner.fd }
         var portID: UInt32 { inner.portID }
-        func send(_ message: [UInt8]) throws { try inner.send(message) }
-        func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> KernelReceive {
+        func send(_ message: [UInt8]) throws(SystemError) { try inner.send(message) }
+        func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> KernelReceive {
             faults.isEmpty ? try inner.receive(into: buffer) : faults.removeFirst()
         }
-        func joinGroup(_ id: UInt32) throws {}
+        func joinGroup(_ id: UInt32) throws(SystemError) {}
         func close() { inner.close() }
     }
 
@@ -64,6 +65,13 @@ import Testing
         }
     }
 
+    static let session = Session(proto: .tcp, state: .v4Init, timer: .syn4,
+                                 src6: .init(address: IPv6Address("2001:db8::8")!, port: 37878),
+                                 dst6: .init(address: IPv6Address("64:ff9b::c000:208")!, port: 1234),
+                                 src4: .init(address: IPv4Address("192.0.2.1")!, port: 62805),
+                                 dst4: .init(address: IPv4Address("192.0.2.8")!, port: 1234),
+                                 expirationMilliseconds: 7_199_000)
+
     @Test(arguments: [JoolVersion.v4_1_9, JoolVersion.v4_1_15])
     func sessionsOfEitherFormatArePrintedAndAcked(version: JoolVersion) throws {
         let kernel = try SimulatedJool(path: "/tmp/joold-sim-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock",
@@ -72,12 +80,7 @@ import Testing
         let capture = LogCapture()
         var lines: [String] = []
         let (worker, _) = try makeWorker(kernel, capture: capture) { lines.append($0) }
-        let session = Session(proto: .tcp, state: .v4Init, timer: .syn4,
-                              src6: .init(address: IPv6Address("2001:db8::8")!, port: 37878),
-                              dst6: .init(address: IPv6Address("64:ff9b::c000:208")!, port: 1234),
-                              src4: .init(address: IPv4Address("192.0.2.1")!, port: 62805),
-                              dst4: .init(address: IPv4Address("192.0.2.8")!, port: 1234),
-                              expirationMilliseconds: 7_199_000)
+        let session = Self.session
         kernel.multicast(payload: try SessionCodec.encode(session, format: version.sessionFormat))
         for _ in 0..<200 where lines.isEmpty {
             try worker.kernelReadable()
@@ -87,5 +90,23 @@ import Testing
         #expect(lines.first?.hasPrefix("TCP,2001:db8::8,37878,192.0.2.1,62805,192.0.2.8,1234,") == true)
         #expect(kernel.wait { $0.acks == 1 })
         #expect(worker.extra.kernelMessagesReceived == 1)
+    }
+
+    /// The kernel holds its next session packet until the last one is ACKed: one that
+    /// arrives while any request waits for its reply (the monitor's probe, the
+    /// advertiser's table pages) is relayed and ACKed by the link, with no caller's help.
+    @Test func aSessionPacketArrivingDuringARequestIsRelayedAndAckedWithoutTheCaller() throws {
+        try withKernel { kernel in
+            let capture = LogCapture()
+            var lines: [String] = []
+            let (worker, _) = try makeWorker(kernel, capture: capture) { lines.append($0) }
+            kernel.multicastBeforeNextReply(payload: try SessionCodec.encode(Self.session, format: kernel.version.sessionFormat))
+            let report = try InstanceProbe(link: worker.link, requests: worker.requests).probe(enableSessionSync: false)
+            #expect(report.ssEnabled)
+            // Nothing read the kernel channel after the probe: the link relayed while it waited.
+            #expect(lines == [SessionCSV.line(Self.session)])
+            #expect(kernel.wait { $0.acks == 1 })
+            #expect(worker.extra.kernelMessagesReceived == 1 && worker.extra.acksSent == 1)
+        }
     }
 }

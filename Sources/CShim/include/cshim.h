@@ -94,18 +94,12 @@ int cshim_filesystem_type(int fd, uint64_t *type);
 int cshim_namespace_type(int fd);
 /* ==== END worker process block ==== */
 
-/* ==== BEGIN SupervisorCore block (control socket: Unix sockets, peer credentials, epoll write interest) ==== */
+/* ==== BEGIN SupervisorCore block (control socket: accept, peer credentials, epoll write interest) ==== */
 enum {
 	CSHIM_EPOLLOUT = 0x004,
 };
 /* epoll_ctl(EPOLL_CTL_MOD) to `events` (level-triggered), data.u64 = token. */
 int cshim_epoll_mod(int epfd, int fd, uint32_t events, uint64_t token);
-/* socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0). */
-int cshim_unix_stream_socket(void);
-/* bind()/connect() to a filesystem Unix socket path. -1 with errno ENAMETOOLONG
- * when the path does not fit in sun_path (107 bytes and the terminating NUL). */
-int cshim_unix_bind(int fd, const char *path);
-int cshim_unix_connect(int fd, const char *path);
 /* accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC). */
 int cshim_accept_nonblocking(int fd);
 /* getsockopt(SO_PEERCRED): the peer's pid, uid and gid as of connect(). 0 or -1. */

@@ -27,9 +27,7 @@ public struct GenericFamilyInfo: Equatable, Sendable {
     /// (ENOENT: the family is not registered, i.e. Jool is not loaded) is a `.kernel` error.
     public init(decoding message: NetlinkMessage) throws(JoolReplyError) {
         if message.isError {
-            let report: NetlinkErrorReport
-            do { report = try message.errorReport() } catch { throw .malformed(error) }
-            if let error = report.kernelError { throw .kernel(error) }
+            try JoolReply.check(message)
             throw .malformed(.unexpectedMessageType(message.type, expected: "an nlctrl NEWFAMILY reply, got an acknowledgement"))
         }
         do {

@@ -6,12 +6,27 @@ import Netlink
 public enum JoolReply {
     /// Parses a reply, turning `NLMSG_ERROR` and Jool error replies into `.kernel`.
     public static func parse(_ message: NetlinkMessage) throws(JoolReplyError) -> JoolMessage {
+        guard let reply = try check(message) else {
+            let found = message.isError ? "a netlink acknowledgement" : "an nlctrl message"
+            throw .malformed(.unexpectedMessageType(message.type, expected: "a Jool reply, got \(found)"))
+        }
+        return reply
+    }
+
+    /// The one place where the kernel's error replies are told apart and decoded: throws
+    /// `.kernel` with the error `message` reports, an `NLMSG_ERROR` with a non-zero errno
+    /// (netlink, genetlink or nlctrl refused) or a Jool message with the ERROR flag (the
+    /// module refused); `.malformed`/`.badHeader` when it cannot be read. Returns the Jool
+    /// message of any other Jool message, nil for an acknowledgement or an nlctrl message.
+    @discardableResult
+    public static func check(_ message: NetlinkMessage) throws(JoolReplyError) -> JoolMessage? {
         if message.isError {
             let report: NetlinkErrorReport
             do { report = try message.errorReport() } catch { throw .malformed(error) }
             if let error = report.kernelError { throw .kernel(error) }
-            throw .malformed(.unexpectedMessageType(message.type, expected: "a Jool reply, got a netlink acknowledgement"))
+            return nil
         }
+        guard message.type != NetlinkController.id else { return nil }
         let reply: JoolMessage
         do {
             reply = try JoolMessage(message)

@@ -1,6 +1,6 @@
 /// A Jool version as carried in the Jool header: one byte each for major, minor,
 /// revision and dev, big-endian on the wire (`xlat_version()`).
-public struct JoolVersion: Equatable, Hashable, Sendable, CustomStringConvertible {
+public struct JoolVersion: Comparable, Hashable, Sendable, CustomStringConvertible {
     public var major: UInt8
     public var minor: UInt8
     public var revision: UInt8
@@ -15,6 +15,8 @@ public struct JoolVersion: Equatable, Hashable, Sendable, CustomStringConvertibl
 
     public static let v4_1_9 = JoolVersion(major: 4, minor: 1, revision: 9)
     public static let v4_1_15 = JoolVersion(major: 4, minor: 1, revision: 15)
+    /// The kernel modules this daemon speaks to: Jool 4.1.x.
+    public static let supported = JoolVersion(major: 4, minor: 1, revision: 0)..<JoolVersion(major: 4, minor: 2, revision: 0)
 
     /// Parses "4.1.9.0" (the content of /sys/module/jool/version) or "4.1.9".
     /// Surrounding whitespace (the trailing newline of the sysfs file) is ignored.
@@ -55,6 +57,11 @@ public struct JoolVersion: Equatable, Hashable, Sendable, CustomStringConvertibl
     /// Same major.minor: what the kernel (and 4.1.10+ userspace) requires.
     public func isCompatible(with other: JoolVersion) -> Bool {
         major == other.major && minor == other.minor
+    }
+
+    /// Orders by major, minor, revision, then dev.
+    public static func < (lhs: JoolVersion, rhs: JoolVersion) -> Bool {
+        lhs.encoded < rhs.encoded
     }
 
     /// The session serialization format a kernel of this version speaks (4.1.x only).

@@ -16,10 +16,8 @@ public struct KernelSessionPacket: Equatable, Sendable {
     public init(decoding message: NetlinkMessage, expecting version: JoolVersion,
                 instance: InstanceName?) throws(KernelSessionPacketError) {
         if message.isError {
-            guard let report = try? message.errorReport(), let error = report.kernelError else {
-                throw .notJool(messageType: message.type)
-            }
-            throw .errorReply(error)
+            do { try JoolReply.check(message) } catch let .kernel(error) { throw .errorReply(error) } catch {}
+            throw .notJool(messageType: message.type)   // an acknowledgement, or unreadable
         }
         guard message.isFamilyMessage else { throw .notJool(messageType: message.type) }
         let jool: JoolMessage

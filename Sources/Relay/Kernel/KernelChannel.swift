@@ -20,22 +20,18 @@ public protocol KernelChannel: AnyObject {
     var fd: Int32 { get }
     /// The netlink port id the kernel uses to address us.
     var portID: UInt32 { get }
-    func send(_ message: [UInt8]) throws
+    func send(_ message: [UInt8]) throws(SystemError)
     /// Reads one batch of messages (one datagram) into `buffer`.
-    func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> KernelReceive
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> KernelReceive
     /// Subscribes to the multicast group with that id (joold's session packets).
-    func joinGroup(_ id: UInt32) throws
+    func joinGroup(_ id: UInt32) throws(SystemError)
     func close()
 }
 
 extension KernelChannel {
     /// Waits up to `milliseconds` for the channel to become readable.
-    func waitReadable(milliseconds: Int32) throws -> Bool {
+    func waitReadable(milliseconds: Int32) throws(SystemError) -> Bool {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while true {
-            let ready = poll(&poller, 1, milliseconds)
-            if ready >= 0 { return ready > 0 }
-            if errno != EINTR { throw SystemError.lastError("poll", "kernel channel") }
-        }
+        return try SystemCall.retrying("poll", "kernel channel") { poll(&poller, 1, milliseconds) } > 0
     }
 }

@@ -28,10 +28,8 @@ public enum KernelEndpoint: Equatable, Sendable {
             case .netlink: return try NetlinkChannel()
             case let .simulated(path, _): return try UnixKernelChannel(path: path)
             }
-        } catch let error as SystemError {
-            throw .system(error)
         } catch {
-            throw .system(SystemError("open", errno: EIO, context: "\(error)"))
+            throw .system(error)
         }
     }
 

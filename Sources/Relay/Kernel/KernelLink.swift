@@ -14,8 +14,14 @@ public final class KernelLink {
     public private(set) var family: GenericFamilyInfo?
     private var lastSequence: UInt32
     private let buffer: UnsafeMutableRawBufferPointer
-    /// Messages that arrived while a request waited for its reply.
+    /// Messages that arrived while a request waited for its reply, when nobody took them.
     private var backlog: [NetlinkMessage] = []
+
+    /// Takes the messages that answer no request (session packets, error replies to ADD
+    /// and ACK); the relay sets it. `request` hands it those that arrive while it waits
+    /// for its reply, as they arrive, so a session packet is relayed and ACKed before
+    /// `request` returns, whoever made the request. Without it they wait for `drain`.
+    public var onUnsolicitedMessage: ((NetlinkMessage) -> Void)?
 
     public static let receiveBufferSize = 64 * 1024
     public static let replyTimeoutMilliseconds = 2000
@@ -56,35 +62,37 @@ public final class KernelLink {
 
     public func joinSessionGroup() throws(KernelLinkError) {
         guard let id = family?.jooldGroupID else { throw .noJooldGroup(groups: []) }
-        do { try channel.joinGroup(id) } catch { throw .system(Self.systemError(error)) }
+        do { try channel.joinGroup(id) } catch { throw .system(error) }
     }
 
     /// Sends a request built for a fresh sequence number and waits for its reply
-    /// (a Jool reply, or a netlink error). Unrelated messages received meanwhile are
-    /// kept for `drain`. A Jool or netlink error reply is thrown as `.kernel`.
+    /// (a Jool reply, or a netlink error). Unrelated messages received meanwhile go to
+    /// `onUnsolicitedMessage` at once. A Jool or netlink error reply is thrown as `.kernel`.
     public func request(_ what: String, timeoutMilliseconds: Int = replyTimeoutMilliseconds,
                         _ build: (UInt32) throws -> [UInt8]) throws(KernelLinkError) -> NetlinkMessage {
         let sequence = nextSequence()
+        let message: [UInt8]
         do {
-            try channel.send(try build(sequence))
-        } catch let error as SystemError {
-            throw .system(error)
+            message = try build(sequence)
         } catch {
             throw .malformedReply(request: what, "cannot build the request: \(error)")
         }
+        try send(message)
         let deadline = MonotonicClock.nanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         while true {
             var reply: NetlinkMessage?
             try readOnce { message in
                 if reply == nil, message.sequence == sequence, message.portID == channel.portID {
                     reply = message
+                } else if let onUnsolicitedMessage {
+                    onUnsolicitedMessage(message)
                 } else {
                     backlog.append(message)
                 }
             }
             if let reply {
                 do {
-                    try Self.checkReply(reply)
+                    try JoolReply.check(reply)
                 } catch let .kernel(error) {
                     throw .kernel(request: what, error)
                 } catch {
@@ -94,19 +102,17 @@ public final class KernelLink {
             }
             let now = MonotonicClock.nanoseconds()
             guard now < deadline else { throw .noReply(request: what, milliseconds: timeoutMilliseconds) }
-            let readable: Bool
             do {
-                readable = try channel.waitReadable(milliseconds: Int32(min((deadline - now) / 1_000_000 + 1, 1000)))
+                _ = try channel.waitReadable(milliseconds: Int32(min((deadline - now) / 1_000_000 + 1, 1000)))
             } catch {
-                throw .system(Self.systemError(error))
+                throw .system(error)
             }
-            _ = readable
         }
     }
 
     /// Sends a message that expects no reply on success (ACK, ADD).
     public func send(_ message: [UInt8]) throws(KernelLinkError) {
-        do { try channel.send(message) } catch { throw .system(Self.systemError(error)) }
+        do { try channel.send(message) } catch { throw .system(error) }
     }
 
     /// What `drain` saw besides messages.
@@ -149,7 +155,7 @@ public final class KernelLink {
     private func readOnce(report: inout DrainReport, inPlace: (UnsafeRawBufferPointer) -> Bool = { _ in false },
                           _ handler: (NetlinkMessage) -> Void) throws(KernelLinkError) -> KernelReceive {
         let outcome: KernelReceive
-        do { outcome = try channel.receive(into: buffer) } catch { throw .system(Self.systemError(error)) }
+        do { outcome = try channel.receive(into: buffer) } catch { throw .system(error) }
         switch outcome {
         case .empty:
             break
@@ -178,22 +184,5 @@ public final class KernelLink {
         let (messages, error) = NetlinkMessage.split(Array(bytes))
         messages.forEach(handler)
         if let error { report.malformed.append(error.description) }
-    }
-
-    /// Throws the error a reply reports: a netlink error, or a Jool error reply.
-    /// Replies of other families (nlctrl) are left to their own decoders.
-    private static func checkReply(_ message: NetlinkMessage) throws(JoolReplyError) {
-        if message.isError {
-            let report: NetlinkErrorReport
-            do { report = try message.errorReport() } catch { throw .malformed(error) }
-            if let error = report.kernelError { throw .kernel(error) }
-            return
-        }
-        guard message.type != NetlinkController.id else { return }
-        _ = try JoolReply.parse(message)
-    }
-
-    private static func systemError(_ error: any Error) -> SystemError {
-        (error as? SystemError) ?? SystemError("kernel channel", errno: EIO, context: "\(error)")
     }
 }

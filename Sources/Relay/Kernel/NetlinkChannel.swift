@@ -12,7 +12,7 @@ public final class NetlinkChannel: KernelChannel {
     /// The receive buffer the kernel actually granted, in bytes.
     public private(set) var receiveBufferBytes = 0
 
-    public init(receiveBufferRequest: Int = 4 << 20) throws {
+    public init(receiveBufferRequest: Int = 4 << 20) throws(SystemError) {
         guard let socket = mnl_socket_open2(NETLINK_GENERIC, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)) else {
             throw SystemError.lastError("mnl_socket_open2", "generic netlink")
         }
@@ -26,33 +26,41 @@ public final class NetlinkChannel: KernelChannel {
         portID = mnl_socket_get_portid(socket)
         var on: Int32 = 1
         _ = mnl_socket_setsockopt(socket, NETLINK_EXT_ACK, &on, socklen_t(MemoryLayout<Int32>.size))
-        receiveBufferBytes = Self.growReceiveBuffer(fd: fd, to: receiveBufferRequest)
+        do {
+            receiveBufferBytes = try SocketCalls.growReceiveBuffer(fd, to: receiveBufferRequest, context: "generic netlink")
+        } catch {
+            close()
+            throw error
+        }
     }
 
     deinit { close() }
 
-    public func send(_ message: [UInt8]) throws {
+    public func send(_ message: [UInt8]) throws(SystemError) {
         guard let socket else { throw SystemError("mnl_socket_sendto", errno: EBADF, context: "generic netlink") }
-        let sent = message.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
-        if sent < 0 { throw SystemError.lastError("mnl_socket_sendto", "generic netlink") }
+        try SystemCall.retrying("mnl_socket_sendto", "generic netlink") {
+            message.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
+        }
     }
 
-    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> KernelReceive {
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> KernelReceive {
         guard let socket else { throw SystemError("mnl_socket_recvfrom", errno: EBADF, context: "generic netlink") }
-        while true {
-            let count = mnl_socket_recvfrom(socket, buffer.baseAddress, buffer.count)
-            if count >= 0 { return .messages(count: count) }
-            switch errno {
-            case EINTR: continue
+        do {
+            let count = try SystemCall.retrying("mnl_socket_recvfrom", "generic netlink") {
+                mnl_socket_recvfrom(socket, buffer.baseAddress, buffer.count)
+            }
+            return .messages(count: count)
+        } catch {
+            switch error.errno {
             case EAGAIN: return .empty
             case ENOBUFS: return .overrun
             case ENOSPC: return .truncated   // libmnl's report of MSG_TRUNC
-            default: throw SystemError.lastError("mnl_socket_recvfrom", "generic netlink")
+            default: throw error
             }
         }
     }
 
-    public func joinGroup(_ id: UInt32) throws {
+    public func joinGroup(_ id: UInt32) throws(SystemError) {
         guard let socket else { throw SystemError("setsockopt", errno: EBADF, context: "generic netlink") }
         var group = id
         if mnl_socket_setsockopt(socket, NETLINK_ADD_MEMBERSHIP, &group, socklen_t(MemoryLayout<UInt32>.size)) < 0 {
@@ -63,18 +71,5 @@ public final class NetlinkChannel: KernelChannel {
     public func close() {
         if let socket { mnl_socket_close(socket) }
         socket = nil
-    }
-
-    /// SO_RCVBUFFORCE works for root (CAP_NET_ADMIN) past rmem_max; SO_RCVBUF otherwise.
-    private static func growReceiveBuffer(fd: Int32, to request: Int) -> Int {
-        var size = Int32(clamping: request)
-        let length = socklen_t(MemoryLayout<Int32>.size)
-        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, length) != 0 {
-            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, length)
-        }
-        var granted: Int32 = 0
-        var grantedLength = length
-        _ = getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &grantedLength)
-        return Int(granted)
     }
 }

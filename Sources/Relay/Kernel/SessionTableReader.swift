@@ -5,11 +5,10 @@ import JoolWire
 /// session of the previous one, until a reply comes without the M flag). Sessions
 /// come in the F1 nested layout whatever the kernel's version, so they carry dst6.
 ///
-/// One page is one request and its reply through `KernelLink.request`, which keeps
-/// what else the kernel sends meanwhile for the relay: call `SyncWorker.relayBacklog()`
-/// after reading (the `Advertiser` does). The table is not a snapshot: sessions
-/// created or expired between two pages may or may not be seen, as with `jool session
-/// display`.
+/// One page is one request and its reply through `KernelLink.request`, which hands
+/// what else the kernel sends meanwhile to the relay. The table is not a snapshot:
+/// sessions created or expired between two pages may or may not be seen, as with
+/// `jool session display`.
 public final class SessionTableReader {
     public let link: KernelLink
     /// The protocols still to read come from here, in order.
