@@ -33,6 +33,7 @@ public enum JooldCommandLine {
     /// default files, are taken from `currentDirectory`.
     public static func parse(arguments: [String],
                              currentDirectory: String) throws(JooldCommandLineError) -> JooldCommand {
+        if let document = try generatedDocument(arguments) { return .document(document) }
         if ArgumentScanner.requests(.help, in: arguments) { return .help(helpText) }
         if ArgumentScanner.requests(.version, in: arguments) { return .version(versionText) }
         let scanned = try ArgumentScanner.scan(arguments)
@@ -45,12 +46,42 @@ public enum JooldCommandLine {
         do {
             switch try parse(arguments: arguments, currentDirectory: currentDirectory) {
             case let .run(launch): return .run(launch)
-            case let .help(text), let .version(text): return .exit(status: 0, standardOutput: text, standardError: "")
+            case let .help(text), let .version(text), let .document(text):
+                return .exit(status: 0, standardOutput: text, standardError: "")
             }
         } catch {
             return .exit(status: error.exitCode, standardOutput: "",
                          standardError: "\(programName): \(TerminalText.escaped(error.message, keepingLineBreaks: true))\n")
         }
+    }
+
+    /// The hidden command lines scripts/generate-docs uses, each only as the whole command
+    /// line: `--generate-manual` (the generated part of joold(8)) and
+    /// `--generate-completion-script SHELL` (swift-argument-parser's spelling, which
+    /// joold-supervisor and jooldctl understand too). They are not options of the stock
+    /// daemon, hence not in `OptionTable`, the help or the completions.
+    static func generatedDocument(_ arguments: [String]) throws(JooldCommandLineError) -> String? {
+        let completionFlag = "--generate-completion-script"
+        guard let first = arguments.first else { return nil }
+        if first == "--generate-manual" {
+            guard arguments.count == 1 else { throw .usage("--generate-manual takes no other argument") }
+            return manualPage
+        }
+        let shellName: String
+        if first == completionFlag, arguments.count == 2 {
+            shellName = arguments[1]
+        } else if first.hasPrefix(completionFlag + "="), arguments.count == 1 {
+            shellName = String(first.dropFirst(completionFlag.count + 1))
+        } else if first == completionFlag || first.hasPrefix(completionFlag + "=") {
+            throw .usage("\(completionFlag) takes one shell name and nothing else")
+        } else {
+            return nil
+        }
+        guard let shell = CompletionShell(rawValue: shellName) else {
+            let shells = CompletionShell.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .usage("\(completionFlag): no shell '\(shellName)' (\(shells))")
+        }
+        return completionScript(for: shell)
     }
 
     /// The process's current directory (getcwd), "." if it cannot be read.
@@ -68,6 +99,8 @@ public enum JooldCommand: Equatable, Sendable {
     /// Print this text on standard output and exit successfully.
     case help(String)
     case version(String)
+    /// A man page or a completion script (the hidden `generatedDocument` command lines).
+    case document(String)
 }
 
 /// `JooldCommandLine.evaluate`'s answer.

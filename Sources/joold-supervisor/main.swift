@@ -18,19 +18,19 @@ struct SupervisorCommand: ParsableCommand {
             """,
         version: Supervisor.version)
 
-    @Option(help: "The control socket.")
+    @Option(help: ArgumentHelp("The control socket.", valueName: "path"))
     var socket = ControlServerConfiguration.defaultSocketPath
 
-    @Option(help: "The state file (the instances to synchronize).")
+    @Option(help: ArgumentHelp("The state file (the instances to synchronize).", valueName: "file"))
     var state = StateFile.defaultPath
 
-    @Option(help: "The group whose members may use the control socket (besides root).")
+    @Option(help: ArgumentHelp("The group whose members may use the control socket (besides root).", valueName: "name"))
     var group = "root"
 
-    @Option(help: "The worker executable (default: joold-worker beside this program).")
+    @Option(help: ArgumentHelp("The worker executable (default: joold-worker beside this program).", valueName: "file"))
     var worker: String?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel = "info"
 
     func run() throws {
