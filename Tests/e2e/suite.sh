@@ -37,6 +37,10 @@ cases+=("sync supervisor supervisor 6 pass" "sync supervisor supervisor 4 pass"
 # hook's `jool joold advertise` is a no-op on Jool 4.1.9: idle connections break (must FAIL).
 cases+=("failback supervisor supervisor 6 pass" "failback stock stock 6 fail")
 cases+=("sync stock none 6 fail" "sync stock none 4 fail" "sync ours none 6 fail")
+# The Debian package (scripts/package), checked on the host (Tests/package/deb.sh: lintian,
+# systemd-analyze verify, contents), then installed, upgraded, removed and purged in the
+# guest, running J's and K's workers from the installed paths.
+cases+=("package supervisor supervisor 6 pass")
 
 case_name() { printf '%s J=%s K=%s IPv%s' "$1" "$2" "$3" "$4"; }
 
@@ -69,15 +73,39 @@ fi
 
 passed=0 failed=0 failed_names=()
 artifacts=${E2E_ARTIFACTS:-/tmp/joold-e2e-artifacts}
+
+# The package, built from the same release binaries and shared with the guest at /packages.
+package_dir=
+wants_package=0
+for c in "${cases[@]}"; do
+    set -- $c
+    [ "$1" = package ] && [[ $(case_name "$@") =~ $only ]] && wants_package=1
+done
+if [ $wants_package = 1 ]; then
+    t=$SECONDS
+    package_dir=$(mktemp -d /tmp/joold-e2e-package.XXXXXX)
+    if deb=$(bash "$here/../../scripts/package" --output "$package_dir" 2>/tmp/joold-e2e-package.log) &&
+            bash "$here/../package/deb.sh" "$deb"; then
+        echo "PASS package (host): built, lintian, systemd-analyze verify, contents ($((SECONDS - t)) s)"
+        passed=$((passed + 1))
+    else
+        tail -n 20 /tmp/joold-e2e-package.log
+        echo "FAIL package (host): scripts/package or Tests/package/deb.sh ($((SECONDS - t)) s)"
+        failed=$((failed + 1)); failed_names+=("package (host)")
+    fi
+fi
+
 for c in "${cases[@]}"; do
     set -- $c
     name=$(case_name "$@")
     [[ $name =~ $only ]] || continue
     echo "=== $name (expect $5)"
     t=$SECONDS
-    bash "$here/vm/run.sh" --timeout 300 --artifacts "$artifacts/${name// /_}" -- \
+    extra=()
+    [ "$1" = package ] && extra=(--share "$package_dir:/packages")
+    bash "$here/vm/run.sh" --timeout 300 --artifacts "$artifacts/${name// /_}" "${extra[@]}" -- \
         env DAEMON_J="$2" DAEMON_K="$3" SYNC_FAMILY="$4" JOOLD_BIN_DIR=/project/.build/release \
-        /project/Tests/e2e/guest-scenario.sh "$1"
+        PACKAGE_DIR=/packages /project/Tests/e2e/guest-scenario.sh "$1"
     rc=$?
     dt=$((SECONDS - t))
     if [ "$5" = pass ] && [ $rc -eq 0 ]; then
@@ -90,6 +118,7 @@ for c in "${cases[@]}"; do
     fi
 done
 echo "e2e: total $((SECONDS - t0)) s"
+[ -n "$package_dir" ] && rm -rf "$package_dir"
 [ $failed -eq 0 ] || printf 'e2e: failed: %s\n' "${failed_names[@]}"
 echo "e2e: $passed passed, $failed failed"
 [ $failed -eq 0 ]
