@@ -14,7 +14,7 @@ import Relay
 public final class SupervisedWorker {
     public static let retryInterval: Duration = .seconds(2)
 
-    private let control: WorkerControlChannel
+    private let control: WorkerChannel
     private let logger: Logger
     private let environment: [String: String]
     private var spec: WorkerSpec!
@@ -39,7 +39,8 @@ public final class SupervisedWorker {
     public static let namespaceCheckInterval: Duration = .seconds(2)
 
     public init(controlFD: Int32, environment: [String: String], logger: Logger) {
-        control = WorkerControlChannel(fd: controlFD)
+        control = WorkerChannel(fd: controlFD, name: "supervisor channel")
+        _ = fcntl(controlFD, F_SETFD, FD_CLOEXEC)
         self.environment = environment
         self.logger = logger
     }
@@ -246,12 +247,22 @@ public final class SupervisedWorker {
         if report.state == .waiting, let reason = report.waitingFor {
             logger.warning("instance '\(instance.name)': waiting: \(reason)")
         }
-        control.send(.status(report))
+        send(.status(report))
+    }
+
+    /// A message the supervisor cannot be sent is logged: the supervisor is gone (EPIPE,
+    /// ECONNRESET; the channel then reads `closed` and the worker stops) or this end failed.
+    private func send(_ message: WorkerMessage) {
+        do {
+            try control.send(message)
+        } catch {
+            logger.error("cannot tell the supervisor: \(error)")
+        }
     }
 
     private func fail(_ message: String, configuration: Bool) -> Int32 {
         logger.critical("\(message)")
-        control.send(.fatal(error: message, configuration: configuration))
+        send(.fatal(error: message, configuration: configuration))
         return configuration ? 2 : 1
     }
 
@@ -284,7 +295,7 @@ public final class SupervisedWorker {
             let extra = ((worker?.extra ?? ExtraCounters()).namedValues
                          + (advertiser?.counters ?? AdvertiseCounters()).namedValues
                          + (feed?.namedValues ?? [])).map { ($0.name, $0.value) }
-            control.send(.stats(id: id, counters: counters, extra: extra))
+            send(.stats(id: id, counters: counters, extra: extra))
         case let .advertiseRequest(id, rate):
             advertise(id: id, rate: rate)
         case let .follow(on):
@@ -317,29 +328,29 @@ public final class SupervisedWorker {
     /// long as the rate needs while the relay goes on, and is answered at its end.
     private func advertise(id: Int64, rate: Int?) {
         guard let worker, let advertiser else {
-            control.send(.advertised(id: id, .failure(ControlError(.notRunning, "the worker of '\(instance.name)' is not relaying yet"))))
+            send(.advertised(id: id, .failure(ControlError(.notRunning, "the worker of '\(instance.name)' is not relaying yet"))))
             return
         }
         // The supervisor refuses a second request while one is pending; this keeps the
         // worker safe from a supervisor that would not.
         guard !advertiser.isRunning else {
-            control.send(.advertised(id: id, .failure(ControlError(.busy, "an advertisement of '\(instance.name)' is already in progress"))))
+            send(.advertised(id: id, .failure(ControlError(.busy, "an advertisement of '\(instance.name)' is already in progress"))))
             return
         }
         guard !Advertiser.kernelAdvertiseWorks(worker.version) else {
             let outcome = kernelAdvertise(worker)
             advertiser.countKernelAdvertisement(succeeded: (try? outcome.get()) != nil)
-            control.send(.advertised(id: id, outcome))
+            send(.advertised(id: id, outcome))
             return
         }
         do {
-            try advertiser.start(rate: rate) { [control] result in
-                control.send(.advertised(id: id, result
+            try advertiser.start(rate: rate) { [unowned self] result in
+                send(.advertised(id: id, result
                     .map { AdvertiseOutcome(method: "worker", sessions: $0.sessions, seconds: $0.seconds, rate: $0.rate) }
                     .mapError(Self.controlError)))
             }
         } catch {
-            control.send(.advertised(id: id, .failure(Self.controlError(error))))
+            send(.advertised(id: id, .failure(Self.controlError(error))))
         }
     }
 
