@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "LinuxRuntimeTests", dependencies: ["LinuxRuntime", "NetworkTestSupport"]),
         .testTarget(name: "JoolWireTests", dependencies: ["JoolWire", "Netlink", "NetworkTestSupport"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "JoolWire"]),
-        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "JoolWire", "Configuration"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "JoolWire", "Configuration", "LinuxRuntime"]),
         .testTarget(name: "RelayTests", dependencies: [
             "Relay", "LinuxRuntime", "Netlink", "JoolWire", "Configuration", "NetworkTestSupport", "JoolSimulator",
         ]),
