@@ -25,8 +25,10 @@ public final class WorkerChannel {
     }
 
     /// `name` says in errors which end this is ("worker 1234", "supervisor channel").
+    /// The descriptor becomes close-on-exec: no program either end starts inherits it.
     public init(fd: Int32, name: String, buffer: ReceiveBuffer = ReceiveBuffer()) {
         self.fd = fd
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         self.name = name
         self.buffer = buffer
     }
