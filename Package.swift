@@ -44,8 +44,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The supervisor's control protocol (docs/control-protocol.md), both sides, and the
-        // supervisor <-> worker messages.
-        .target(name: "ControlProtocol", dependencies: ["JoolWire", "Configuration"]),
+        // supervisor <-> worker messages with the channel both ends send them on (hence
+        // LinuxRuntime: its system calls).
+        .target(name: "ControlProtocol", dependencies: ["JoolWire", "Configuration", "LinuxRuntime"]),
         // A worker process as the supervisor runs it: namespace, waiting, reports.
         .target(name: "WorkerMode", dependencies: [
             "Relay", "ControlProtocol", "LinuxRuntime", "JoolWire", "Configuration", "CShim",
@@ -96,7 +97,7 @@ let package = Package(
         .testTarget(name: "LinuxRuntimeTests", dependencies: ["LinuxRuntime", "NetworkTestSupport"]),
         .testTarget(name: "JoolWireTests", dependencies: ["JoolWire", "Netlink", "NetworkTestSupport"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "JoolWire"]),
-        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "JoolWire", "Configuration"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "JoolWire", "Configuration", "LinuxRuntime"]),
         .testTarget(name: "RelayTests", dependencies: [
             "Relay", "LinuxRuntime", "Netlink", "JoolWire", "Configuration", "NetworkTestSupport", "JoolSimulator",
         ]),

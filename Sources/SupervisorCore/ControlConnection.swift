@@ -16,6 +16,29 @@ import Logging
 /// bounded `StreamQueue`, anything the client sends is discarded, and it ends when the
 /// client closes it (a half-close keeps it) or the handler finishes the stream.
 final class ControlConnection {
+    /// What the connection does now; each mode holds what exists only in it.
+    private enum Mode {
+        /// Reading requests and answering them in order, from `output`; `inFlight` is the
+        /// sequence number of the request the handler has not answered yet.
+        case requests(inFlight: UInt64?)
+        /// After a streaming request: only sending, from the stream's bounded queue.
+        case streaming(Stream)
+        /// The stream's last line is queued: the connection closes once it is sent.
+        case finishing(Stream)
+        case closed
+    }
+
+    /// A streaming connection's handle (the handler's end) and its bounded output.
+    private final class Stream {
+        let handle: ControlStream
+        var queue: StreamQueue
+
+        init(handle: ControlStream, queue: StreamQueue) {
+            self.handle = handle
+            self.queue = queue
+        }
+    }
+
     let id: UInt64
     let fd: Int32
     let peer: PeerCredentials
@@ -30,22 +53,16 @@ final class ControlConnection {
     private var discarding = false
     /// The client shut down its sending side (or vanished).
     private var inputClosed = false
-    /// The sequence number of the request the handler has not answered yet.
-    private var inFlight: UInt64?
+    private var mode = Mode.requests(inFlight: nil)
+    /// The responses not sent yet (in `requests` mode; a stream's go to its queue).
     private var output: [UInt8] = []
     private var outputStart = 0
     /// The interest currently set on the loop.
     private var watchingInput = true
     private var watchingOutput = false
     private var processing = false
-    private(set) var closed = false
     /// Last complete request or response (monotonic nanoseconds), for the idle timeout.
     private var lastActivity = MonotonicClock.nanoseconds()
-    /// Streaming: the handler's handle, the bounded output, and whether the last line
-    /// has been queued (close once it is sent).
-    private var stream: ControlStream?
-    private var streamQueue: StreamQueue?
-    private var streamFinishing = false
 
     init(id: UInt64, fd: Int32, peer: PeerCredentials, server: ControlServer) {
         self.id = id
@@ -54,11 +71,31 @@ final class ControlConnection {
         self.server = server
     }
 
-    private var unprocessed: Int { input.count - inputStart }
-    private var pendingOutput: Int { streamQueue?.pending ?? (output.count - outputStart) }
+    var closed: Bool {
+        if case .closed = mode { return true }
+        return false
+    }
 
+    /// A request is with the handler: new input waits (at most one line of it).
+    private var awaitingAnswer: Bool {
+        if case .requests(inFlight: .some) = mode { return true }
+        return false
+    }
+
+    private var unprocessed: Int { input.count - inputStart }
+
+    private var pendingOutput: Int {
+        switch mode {
+        case .requests: return output.count - outputStart
+        case let .streaming(stream), let .finishing(stream): return stream.queue.pending
+        case .closed: return 0
+        }
+    }
+
+    /// Idle: no request in flight, not streaming, and nothing heard for `limit`.
     func isIdle(now: UInt64, limit: UInt64) -> Bool {
-        !closed && inFlight == nil && stream == nil && now &- lastActivity >= limit
+        guard case .requests(inFlight: nil) = mode else { return false }
+        return now &- lastActivity >= limit
     }
 
     // MARK: - Events
@@ -71,7 +108,7 @@ final class ControlConnection {
             return
         }
         for _ in 0..<4 {
-            if inFlight != nil && unprocessed > maxLine { break }
+            if awaitingAnswer && unprocessed > maxLine { break }
             let count: Int
             do {
                 count = try SystemCall.retrying("recv", "control client \(peer)") {
@@ -86,7 +123,7 @@ final class ControlConnection {
                 endOfInput()
                 break
             }
-            if stream != nil { continue }   // a following client has nothing more to ask
+            guard case .requests = mode else { continue }   // a following client has nothing more to ask
             ingest(count)
             process()
             if closed { return }
@@ -131,7 +168,7 @@ final class ControlConnection {
         guard !processing else { return }
         processing = true
         defer { processing = false }
-        while !closed && inFlight == nil && stream == nil {
+        while case .requests(inFlight: nil) = mode {
             if let newline = findNewline() {
                 let line = Array(input[inputStart..<newline])
                 consumeInput(through: newline)
@@ -219,14 +256,14 @@ final class ControlConnection {
             return
         }
         let sequence = server.takeRequestSequence()
-        inFlight = sequence
+        mode = .requests(inFlight: sequence)
         server.logger.debug("control connection \(id): '\(request.op)' from \(peer)")
         let requestID = request.id
         handler.handle(request, peer: peer) { [weak self] outcome in
             guard let self else { return }
             self.server.assertOwnerThread()
-            guard !self.closed, self.inFlight == sequence else { return }
-            self.inFlight = nil
+            guard case .requests(inFlight: sequence) = self.mode else { return }
+            self.mode = .requests(inFlight: nil)
             self.answer(id: requestID, outcome)
             self.process()
             self.settle()
@@ -248,17 +285,16 @@ final class ControlConnection {
         queue.force(output[outputStart...])
         output = []
         outputStart = 0
-        streamQueue = queue
-        stream = opened
+        mode = .streaming(Stream(handle: opened, queue: queue))
         dropInput()
         answer(id: request.id, .success(result))
     }
 
     /// A line for a streaming connection (see `ControlStream.send`).
     func streamOffer(_ line: [UInt8], sessions: UInt64) {
-        guard !closed, !streamFinishing, let stream else { return }
-        let wasEmpty = pendingOutput == 0
-        streamQueue!.offer(line, sessions: sessions, lossReport: stream.lossReport)
+        guard case let .streaming(stream) = mode else { return }
+        let wasEmpty = stream.queue.pending == 0
+        stream.queue.offer(line, sessions: sessions, lossReport: stream.handle.lossReport)
         // Otherwise the socket is full already and the loop reports it writable later.
         if wasEmpty {
             flush()
@@ -266,11 +302,12 @@ final class ControlConnection {
         }
     }
 
-    /// The last line of a stream (see `ControlStream.finish`).
+    /// The last line of a stream (see `ControlStream.finish`), after the report of what
+    /// the client lost, if anything.
     func streamFinish(_ line: [UInt8]) {
-        guard !closed, !streamFinishing, stream != nil else { return }
-        streamFinishing = true
-        streamQueue!.force(line)
+        guard case let .streaming(stream) = mode else { return }
+        mode = .finishing(stream)
+        stream.queue.finish(line, lossReport: stream.handle.lossReport)
         flush()
         settle()
     }
@@ -290,12 +327,16 @@ final class ControlConnection {
     // MARK: - Output
 
     private func answer(id: JSONValue?, _ outcome: Result<JSONValue, ControlError>) {
-        guard !closed else { return }
-        if streamQueue != nil {
-            streamQueue!.force(Array((ControlResponse(id: id, outcome).line + "\n").utf8))
+        switch mode {
+        case .closed:
+            return
+        case let .streaming(stream), let .finishing(stream):
+            stream.queue.force(Array((ControlResponse(id: id, outcome).line + "\n").utf8))
             lastActivity = MonotonicClock.nanoseconds()
             flush()
             return
+        case .requests:
+            break
         }
         output.append(contentsOf: ControlResponse(id: id, outcome).line.utf8)
         output.append(0x0A)
@@ -309,10 +350,14 @@ final class ControlConnection {
     }
 
     private func flush() {
-        if streamQueue != nil {
-            flushStream()
-            return
+        switch mode {
+        case .requests: flushResponses()
+        case let .streaming(stream), let .finishing(stream): flushStream(stream)
+        case .closed: return
         }
+    }
+
+    private func flushResponses() {
         while outputStart < output.count {
             do {
                 outputStart += try SystemCall.retrying("send", "control client \(peer)") {
@@ -335,10 +380,10 @@ final class ControlConnection {
         }
     }
 
-    private func flushStream() {
+    private func flushStream(_ stream: Stream) {
         while !closed {
             var failure: SystemError?
-            let sent = streamQueue!.send { pending in
+            let sent = stream.queue.send { pending in
                 do throws(SystemError) {
                     return try SystemCall.retrying("send", "control client \(peer)") {
                         Glibc.send(fd, pending.baseAddress!, pending.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
@@ -349,7 +394,8 @@ final class ControlConnection {
                 }
             }
             if sent > 0 {
-                if let stream { streamQueue!.resumeIfRoom(lossReport: stream.lossReport) }
+                // After the last line, nothing more: its loss report went before it.
+                if case .streaming = mode { stream.queue.resumeIfRoom(lossReport: stream.handle.lossReport) }
                 continue
             }
             guard let failure, failure.errno != EAGAIN, failure.errno != EWOULDBLOCK else { return }
@@ -363,16 +409,19 @@ final class ControlConnection {
     /// Sets the loop's interest to what the connection can use now, and closes it
     /// once the client has finished and everything is answered and sent.
     private func settle() {
-        guard !closed else { return }
-        if stream != nil && streamFinishing && pendingOutput == 0 {
+        switch mode {
+        case .closed:
+            return
+        case let .finishing(stream) where stream.queue.pending == 0:
             close(reason: nil)
             return
-        }
-        if stream == nil && inputClosed && inFlight == nil && unprocessed == 0 && pendingOutput == 0 {
+        case .requests(inFlight: nil) where inputClosed && unprocessed == 0 && pendingOutput == 0:
             close(reason: nil)
             return
+        default:
+            break
         }
-        let wantInput = !inputClosed && !(inFlight != nil && unprocessed > maxLine)
+        let wantInput = !inputClosed && !(awaitingAnswer && unprocessed > maxLine)
         let wantOutput = pendingOutput > 0
         guard wantInput != watchingInput || wantOutput != watchingOutput else { return }
         do {
@@ -393,15 +442,18 @@ final class ControlConnection {
     /// Unregisters and closes the socket; a pending responder does nothing afterwards.
     /// `reason`, when given, is logged at debug level.
     func close(reason: String?) {
-        guard !closed else { return }
-        closed = true
+        let ending = mode
+        if case .closed = ending { return }
+        mode = .closed
         server.loop.unregister(fd: fd)
         Glibc.close(fd)
         server.forget(self)
         input = []
         output = []
-        streamQueue = nil
-        stream?.closed()
+        switch ending {
+        case let .streaming(stream), let .finishing(stream): stream.handle.closed()
+        case .requests, .closed: break
+        }
         if let reason { server.logger.debug("control connection \(id) from \(peer) closed: \(reason)") }
     }
 }

@@ -45,6 +45,17 @@ struct StreamQueue {
         }
     }
 
+    /// Queues the stream's last line whatever the size, after the report of the sessions
+    /// dropped since the last one (nothing is queued after the last line).
+    mutating func finish(_ line: [UInt8], lossReport: (UInt64) -> [UInt8]) {
+        if lost > 0 {
+            force(lossReport(lost))
+            lost = 0
+        }
+        dropping = false
+        force(line)
+    }
+
     /// Calls `body` with the bytes waiting; it returns how many it sent.
     mutating func send(_ body: (UnsafeRawBufferPointer) -> Int) -> Int {
         guard pending > 0 else { return 0 }

@@ -41,9 +41,9 @@ extension Supervisor {
 
     func updateFeed(_ managed: ManagedInstance) {
         let wanted = followers.wants(managed.key)
-        guard managed.control != nil, wanted != managed.feeding else { return }
-        managed.feeding = wanted
-        send(.follow(wanted), to: managed)
+        guard let worker = managed.worker, wanted != worker.feeding else { return }
+        // Not sent: tried again at the next change of followers or worker.
+        if send(.follow(wanted), to: managed) { worker.feeding = wanted }
     }
 
     /// A worker's batch, to every follower of its instance.

@@ -60,8 +60,7 @@ extension Supervisor {
                 commitAdd(managed, respond)
             case let .failure(error):
                 // Nothing half-added: forget it, let the worker go.
-                managed.retiring = true
-                stopWorker(managed)
+                retire(managed)
                 instances[managed.key] = nil
                 respond(.failure(ControlError(.invalidConfig, "\(managed.key) was not added: \(error.message)")))
             }
@@ -72,8 +71,7 @@ extension Supervisor {
         do {
             try persist()
         } catch {
-            managed.retiring = true
-            stopWorker(managed)
+            retire(managed)
             instances[managed.key] = nil
             respond(.failure(error))
             return
@@ -85,8 +83,7 @@ extension Supervisor {
     private func remove(_ selector: InstanceSelector, _ respond: (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
         let managed = try lookup(selector)
         try stateFile.checkUnchanged()
-        managed.retiring = true
-        stopWorker(managed)
+        retire(managed)
         instances[managed.key] = nil
         endFollowers(of: managed.key, reason: "removed")
         try persist()
@@ -156,15 +153,16 @@ extension Supervisor {
             }
             respond(.success(.object([.init("instances", .array(entries))])))
         }
-        for managed in targets where managed.control != nil {
+        for managed in targets {
+            guard let worker = managed.worker else { continue }
             let id = nextID()
-            outstanding += 1
-            managed.pendingStats[id] = { reply in
+            worker.pendingStats[id] = { reply in
                 if let reply { replies[managed.key] = reply }
                 outstanding -= 1
                 if outstanding == 0 { finish() }
             }
-            send(.statsRequest(id: id), to: managed)
+            // Not sent: no reply to wait for (its counters are null, as for no worker).
+            if send(.statsRequest(id: id), to: managed) { outstanding += 1 } else { worker.pendingStats[id] = nil }
         }
         if outstanding == 0 { return finish() }
         _ = try? loop.scheduleTimer(name: "stats", after: Self.statsTimeout) { finish() }
@@ -173,15 +171,15 @@ extension Supervisor {
     private func advertise(_ selector: InstanceSelector, wait: Bool, rate: Int?,
                            _ respond: @escaping (Result<JSONValue, ControlError>) -> Void) throws(ControlError) {
         let managed = try lookup(selector)
-        guard managed.control != nil, managed.state == .running else {
+        guard let worker = managed.worker, worker.channel != nil, managed.state == .running else {
             throw ControlError(.notRunning, "\(managed.key) is \(managed.state.rawValue): its worker cannot advertise now")
         }
-        guard managed.pendingAdvertise.isEmpty else {
+        guard worker.pendingAdvertise.isEmpty else {
             throw ControlError(.busy, "an advertisement of \(managed.key) is already in progress")
         }
         let id = nextID()
         let identity = identity(of: managed)
-        managed.pendingAdvertise[id] = { [unowned self] outcome in
+        worker.pendingAdvertise[id] = { [unowned self] outcome in
             switch outcome {
             case let .success(done):
                 logger.notice("\(managed.key): advertised (\(done.method), \(done.sessions.map(String.init) ?? "?") sessions)")
@@ -196,7 +194,10 @@ extension Supervisor {
                 if wait { respond(.failure(error)) }
             }
         }
-        send(.advertiseRequest(id: id, rate: rate), to: managed)
+        guard send(.advertiseRequest(id: id, rate: rate), to: managed) else {
+            worker.pendingAdvertise[id] = nil
+            throw ControlError(.notRunning, "\(managed.key): its worker cannot be reached (see the supervisor's log)")
+        }
         if !wait { respond(.success(.object(identity + [.init("started", .bool(true))]))) }
     }
 

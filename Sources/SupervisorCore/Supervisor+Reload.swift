@@ -17,8 +17,7 @@ extension Supervisor {
         let wantedKeys = Set(wanted.map(\.key))
         var started = 0, stopped = 0, restarted = 0
         for (key, managed) in instances where !wantedKeys.contains(key) {
-            managed.retiring = true
-            stopWorker(managed)
+            retire(managed)
             instances[key] = nil
             endFollowers(of: key, reason: "removed")
             stopped += 1
@@ -28,13 +27,7 @@ extension Supervisor {
                 guard managed.spec != spec else { continue }
                 managed.spec = spec
                 restarted += 1
-                if managed.pid != nil {
-                    managed.restartWhenStopped = true
-                    stopWorker(managed)
-                } else {
-                    if let timer = managed.restartTimer { loop.cancelTimer(timer) }
-                    startWorker(managed)
-                }
+                stopWorker(managed, then: .restart)
             } else {
                 // The state file checked every namespace's spelling.
                 guard let namespace = try? NamespaceReference(spec.netns) else { continue }

@@ -25,8 +25,9 @@ public final class Supervisor: ControlHandler {
     /// The `follow` connections (Supervisor+Follow.swift).
     var followers = Followers()
     /// One buffer for every worker's messages (they are read one at a time).
-    private var workerBuffer = [UInt8](repeating: 0, count: 256 * 1024)
-    private var stopping = false
+    let workerBuffer = WorkerChannel.ReceiveBuffer()
+    /// SIGTERM: every worker is stopping, none starts again.
+    private(set) var stopping = false
     private var onStopped: (() -> Void)?
 
     public init(loop: EventLoop, stateFile: StateFile, launcher: WorkerLauncher, logger: Logger) {
@@ -46,94 +47,43 @@ public final class Supervisor: ControlHandler {
         logger.notice("supervising \(instances.count) instance(s) from \(stateFile.path)")
     }
 
-    // MARK: - Workers
+    // MARK: - Worker messages
 
-    func startWorker(_ managed: ManagedInstance) {
-        managed.restartTimer = nil
-        managed.fatalMessage = nil
-        managed.report = nil
-        let launched: WorkerLauncher.Launched
-        do {
-            launched = try launcher.launch()
-        } catch {
-            managed.lastError = "cannot start the worker: \(error)"
-            logger.error("\(managed.key): \(managed.lastError!)")
-            managed.failPending(ControlError(.internal, managed.lastError!))
-            scheduleRestart(managed, uptime: .zero)
-            return
-        }
-        managed.pid = launched.pid
-        managed.control = launched.control
-        managed.startedAt = MonotonicClock.nanoseconds()
-        managed.starts += 1
-        managed.state = .starting
-        children[launched.pid] = managed
-        do {
-            try loop.register(fd: launched.control, name: "worker \(launched.pid)") { [unowned self, unowned managed] in
-                workerReadable(managed)
-            }
-        } catch {
-            logger.error("\(managed.key): cannot watch worker \(launched.pid): \(error)")
-        }
-        send(.configure(WorkerSpec(instance: managed.spec, netnsPath: managed.namespace.path)), to: managed)
-        managed.feeding = false
-        updateFeed(managed)
-        logger.info("\(managed.key): worker \(launched.pid) started (start #\(managed.starts))")
-    }
-
-    func send(_ message: WorkerMessage, to managed: ManagedInstance) {
-        guard let control = managed.control else { return }
-        let bytes = message.encoded
-        _ = try? SystemCall.retrying("send", "worker channel") {
-            bytes.withUnsafeBytes { Glibc.send(control, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-        }
-    }
-
-    private func workerReadable(_ managed: ManagedInstance) {
+    func workerReadable(_ managed: ManagedInstance, _ worker: LiveWorker) {
         // At most 64 messages at a time: a worker feeding sessions to followers must not
         // keep the loop from the others (the descriptor stays readable, so we come back).
         for _ in 0..<64 {
-            guard let control = managed.control else { return }
-            let count: Int
-            do {
-                count = try SystemCall.retrying("recv", "worker channel") {
-                    workerBuffer.withUnsafeMutableBytes { recv(control, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-                }
-            } catch {
-                if error.errno == EAGAIN { return }
-                count = 0   // a failing channel is as good as closed
-            }
-            guard count > 0 else {
-                // The worker closed its end: it is exiting; SIGCHLD tells how.
-                closeControl(managed)
+            guard let channel = worker.channel else { return }
+            switch channel.receive() {
+            case .nothing:
                 return
+            case .closed:
+                // The worker closed its end: it is exiting; SIGCHLD tells how.
+                closeChannel(of: worker)
+                return
+            case .unreadable:
+                logger.error("\(managed.key): unreadable message from worker \(worker.pid)")
+            case let .message(message):
+                handle(message, from: managed, worker)
             }
-            guard let message = WorkerMessage.decode(Array(workerBuffer[0..<count])) else {
-                logger.error("\(managed.key): unreadable message from worker \(managed.pid ?? 0)")
-                continue
-            }
-            handle(message, from: managed)
         }
     }
 
-    private func handle(_ message: WorkerMessage, from managed: ManagedInstance) {
+    private func handle(_ message: WorkerMessage, from managed: ManagedInstance, _ worker: LiveWorker) {
         switch message {
         case let .status(report):
-            managed.report = report
-            managed.state = report.state
+            worker.report = report
             let waiters = managed.firstReportWaiters
             managed.firstReportWaiters = []
             waiters.forEach { $0(.success(())) }
         case let .fatal(error, configuration):
-            managed.fatalMessage = error
+            worker.fatalMessage = error
             managed.lastError = error
-            let waiters = managed.firstReportWaiters
-            managed.firstReportWaiters = []
-            waiters.forEach { $0(.failure(ControlError(configuration ? .invalidConfig : .internal, error))) }
+            managed.failFirstReportWaiters(ControlError(configuration ? .invalidConfig : .internal, error))
         case let .stats(id, _, _):
-            managed.pendingStats.removeValue(forKey: id)?(message)
+            worker.pendingStats.removeValue(forKey: id)?(message)
         case let .advertised(id, outcome):
-            managed.pendingAdvertise.removeValue(forKey: id)?(outcome)
+            worker.pendingAdvertise.removeValue(forKey: id)?(outcome)
         case let .sessions(batch):
             deliver(batch, from: managed)
         default:
@@ -141,82 +91,28 @@ public final class Supervisor: ControlHandler {
         }
     }
 
-    private func closeControl(_ managed: ManagedInstance) {
-        guard let control = managed.control else { return }
-        loop.unregister(fd: control)
-        close(control)
-        managed.control = nil
-    }
-
-    /// SIGCHLD: reaps every exited worker.
-    public func reapChildren() {
-        while true {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            guard pid > 0 else { return }
-            guard let managed = children.removeValue(forKey: pid) else { continue }
-            workerExited(managed, pid: pid, status: status)
+    /// Sends to the instance's worker; false when it has none or the send failed. A
+    /// failure is counted and logged, and a worker gone (EPIPE, ECONNRESET) is treated as
+    /// one that closed its end; the caller answers what depended on the message.
+    @discardableResult
+    func send(_ message: WorkerMessage, to managed: ManagedInstance) -> Bool {
+        guard let worker = managed.worker, let channel = worker.channel else { return false }
+        do {
+            try channel.send(message)
+            return true
+        } catch {
+            worker.failedSends += 1
+            logger.error("\(managed.key): cannot send to worker \(worker.pid) (\(worker.failedSends) failed): \(error)")
+            if error.errno == EPIPE || error.errno == ECONNRESET { closeChannel(of: worker) }
+            return false
         }
     }
 
-    private func workerExited(_ managed: ManagedInstance, pid: pid_t, status: Int32) {
-        let uptime = managed.uptime ?? .zero
-        let how = Self.describeExit(status)
-        closeControl(managed)
-        if let killTimer = managed.killTimer { loop.cancelTimer(killTimer) }
-        managed.killTimer = nil
-        managed.pid = nil
-        managed.startedAt = nil
-        let explanation = managed.fatalMessage.map { "worker \(how): \($0)" } ?? "worker \(how)"
-        managed.failPending(ControlError(.notRunning, "the worker of \(managed.key) \(how)"))
-        if managed.retiring || stopping {
-            managed.state = .stopped
-            logger.info("\(managed.key): worker \(pid) \(how)")
-            finishStoppingIfDone()
-            return
-        }
-        if managed.restartWhenStopped {
-            managed.restartWhenStopped = false
-            startWorker(managed)
-            return
-        }
-        managed.lastError = explanation
-        logger.warning("\(managed.key): \(explanation); restarting")
-        scheduleRestart(managed, uptime: uptime)
-    }
-
-    private func scheduleRestart(_ managed: ManagedInstance, uptime: Duration) {
-        managed.state = .backingOff
-        let delay = managed.backoff.delay(afterRunningFor: uptime)
-        managed.restartTimer = try? loop.scheduleTimer(name: "restart \(managed.key)", after: delay) {
-            [unowned self, weak managed] in
-            guard let managed, !managed.retiring, !stopping else { return }
-            startWorker(managed)
-        }
-    }
-
-    static func describeExit(_ status: Int32) -> String {
-        let signal = status & 0x7f
-        if signal == 0 { return "exited with status \((status >> 8) & 0xff)" }
-        return "was killed by signal \(signal)\(signal == SIGKILL ? " (SIGKILL)" : signal == SIGSEGV ? " (SIGSEGV)" : "")"
-    }
-
-    /// Asks a worker to stop (message and SIGTERM), and kills it if it has not exited
-    /// after `stopTimeout`.
-    func stopWorker(_ managed: ManagedInstance) {
-        if let restartTimer = managed.restartTimer { loop.cancelTimer(restartTimer) }
-        managed.restartTimer = nil
-        guard let pid = managed.pid else {
-            managed.state = .stopped
-            return
-        }
-        send(.stop, to: managed)
-        kill(pid, SIGTERM)
-        managed.killTimer = try? loop.scheduleTimer(name: "kill \(pid)", after: Self.stopTimeout) { [unowned self, weak managed] in
-            guard let managed, managed.pid == pid else { return }
-            logger.warning("\(managed.key): worker \(pid) did not stop within \(Self.stopTimeout); killing it")
-            kill(pid, SIGKILL)
-        }
+    func closeChannel(of worker: LiveWorker) {
+        guard let channel = worker.channel else { return }
+        loop.unregister(fd: channel.fd)
+        channel.close()
+        worker.channel = nil
     }
 
     /// Persists the current set of instances (refused when the file changed behind our back).
@@ -230,14 +126,11 @@ public final class Supervisor: ControlHandler {
     public func shutdown(_ done: @escaping () -> Void) {
         stopping = true
         onStopped = done
-        for managed in instances.values {
-            managed.retiring = true
-            stopWorker(managed)
-        }
+        for managed in instances.values { stopWorker(managed, then: .retire) }
         finishStoppingIfDone()
     }
 
-    private func finishStoppingIfDone() {
+    func finishStoppingIfDone() {
         guard stopping, children.isEmpty, let done = onStopped else { return }
         onStopped = nil
         done()

@@ -8,7 +8,7 @@ import Relay
 /// counted, and the count goes with the next message that gets through (or with
 /// `reportLost`, which the worker calls periodically, so a count never waits for traffic).
 final class SessionFeed {
-    private let channel: WorkerControlChannel
+    private let channel: WorkerChannel
     private let format: SessionFormat
     /// Sessions not sent since the last message that went through.
     private(set) var lost: UInt64 = 0
@@ -16,7 +16,7 @@ final class SessionFeed {
     private(set) var sent: UInt64 = 0
     private(set) var dropped: UInt64 = 0
 
-    init(channel: WorkerControlChannel, format: SessionFormat) {
+    init(channel: WorkerChannel, format: SessionFormat) {
         self.channel = channel
         self.format = format
     }
@@ -35,10 +35,12 @@ final class SessionFeed {
         }
         guard !sessions.isEmpty else { return }
         let batch = SessionBatch(origin: Self.origin(point), sessions: sessions.map(SessionJSON.encode), lost: lost)
-        if channel.trySend(.sessions(batch)) {
+        do {
+            try channel.sendWithoutWaiting(.sessions(batch))
             lost = 0
             sent &+= UInt64(sessions.count)
-        } else {
+        } catch {
+            // The channel is full (EAGAIN) or the supervisor is gone: dropped, counted.
             lost &+= UInt64(sessions.count)
             dropped &+= UInt64(sessions.count)
         }
@@ -47,7 +49,12 @@ final class SessionFeed {
     /// Sends the pending count alone, if any (an empty batch).
     func reportLost() {
         guard lost > 0 else { return }
-        if channel.trySend(.sessions(SessionBatch(origin: .kernel, sessions: [], lost: lost))) { lost = 0 }
+        do {
+            try channel.sendWithoutWaiting(.sessions(SessionBatch(origin: .kernel, sessions: [], lost: lost)))
+            lost = 0
+        } catch {
+            // Still full: the count waits for the next try.
+        }
     }
 
     var namedValues: [(name: String, value: UInt64)] {

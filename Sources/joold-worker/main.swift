@@ -13,4 +13,4 @@ guard arguments.count == 2, arguments[0] == "--control-fd", let fd = Int32(argum
 let ident = "joold-worker"
 SyslogLogHandler.bootstrap(ident: ident, foreground: true)
 let logger = Logger(label: ident)
-exit(SupervisedWorker(controlFD: fd, environment: processEnvironment(), logger: logger).run())
+exit(SupervisedWorker.run(controlFD: fd, environment: processEnvironment(), logger: logger))

@@ -51,6 +51,18 @@ import Testing
         #expect(!offered)
     }
 
+    @Test func theLastLineComesAfterTheLossReportAndNothingAfterIt() {
+        var queue = StreamQueue(capacity: 10)
+        let fits = queue.offer([UInt8](repeating: 1, count: 8), sessions: 1, lossReport: Self.report)
+        let overflows = queue.offer([1, 1, 1], sessions: 4, lossReport: Self.report)
+        #expect(fits && !overflows)
+        queue.finish(Array("end\n".utf8), lossReport: Self.report)
+        #expect(queue.lost == 0 && !queue.dropping)
+        var sent: [UInt8] = []
+        _ = queue.send { sent = Array($0); return $0.count }
+        #expect(sent == [UInt8](repeating: 1, count: 8) + Array("lost 4\nend\n".utf8))
+    }
+
     @Test func aStreamOutlivesTheIdleTimeoutAndAHalfCloseThenFinishes() throws {
         let server = try ServerHarness { $0.idleTimeout = .milliseconds(100) }
         defer { server.stop() }
@@ -85,6 +97,44 @@ import Testing
         #expect(lines + lost == 20000 && lost > 0 && reports >= 1, "\(lines) lines, \(lost) lost in \(reports) reports")
         // The connection is still streaming: nothing closed it.
         #expect(server.events.get().contains("stream closed") == false)
+    }
+
+    /// A follower that reads too late still sees every line shown or counted before the
+    /// end, and the end last.
+    @Test func aFinishedStreamReportsItsLossesBeforeTheEnd() throws {
+        let server = try ServerHarness { $0.maxStreamBacklog = 8192 }
+        defer { server.stop() }
+        let client = try RawControlClient(socketPath: server.socketPath)
+        #expect(try client.request(#"{"op": "follow", "lines": 20000, "size": 100, "finish": true}"#).result != nil)
+        usleep(300_000)
+        var lines = 0, lost = 0
+        var received: [String] = []
+        while let line = try client.readLine(timeout: .milliseconds(3000)) {
+            received.append(line)
+            if line.hasPrefix(#"{"line":"#) { lines += 1 }
+            if line.hasPrefix(#"{"event":"lost""#) {
+                lost += Int(try JSONValue.parse(line, path: "lost")["count"]?.integerValue ?? 0)
+            }
+        }
+        #expect(received.last == #"{"event":"end"}"#, "\(received.suffix(3))")
+        #expect(lines + lost == 20000 && lost > 0, "\(lines) lines, \(lost) lost")
+        #expect(Self.eventually { server.events.get().contains("stream closed") })
+    }
+
+    /// A following client has nothing more to ask: what it sends is read and discarded
+    /// (neither answered nor handled), and the stream goes on to its end.
+    @Test func requestsOnAStreamingConnectionAreDiscardedAndTheStreamGoesOn() throws {
+        let server = try ServerHarness()
+        defer { server.stop() }
+        let client = try RawControlClient(socketPath: server.socketPath)
+        #expect(try client.request(#"{"op": "follow", "lines": 3, "ms": 300, "finish": true}"#).result != nil)
+        try client.send(#"{"op": "echo", "value": 1}"# + "\n" + #"{"op": "follow", "lines": 5}"# + "\nnot json\n")
+        try client.send([UInt8](repeating: 0x78, count: server.configuration.maxLineLength + 10) + [0x0A])
+        var received: [String] = []
+        while let line = try client.readLine() { received.append(line) }
+        #expect(received.count == 4 && received.last == #"{"event":"end"}"#, "\(received)")
+        #expect(received.dropLast().allSatisfy { $0.hasPrefix(#"{"line":"#) }, "\(received)")
+        #expect(server.handledRequests.isEmpty && !server.events.get().contains("stream 5"))
     }
 
     @Test func aRefusedStreamLeavesANormalConnection() throws {

@@ -35,6 +35,11 @@ extension SupervisorProcessTests {
                 #expect(status.pid != nil, "a waiting worker is running")
                 let row = try tableRow(s, "default", netns: s.namespaces[0])
                 #expect(row.state == "waiting" && row.detail == "the jool kernel module is not loaded", "\(row)")
+                // A waiting worker answers for its stats: it has relayed nothing.
+                let stats = try s.ctl("stats", "default", "--netns", s.namespaces[0])
+                let zeros = ["KERNEL_SENT_PKTS", "KERNEL_SENT_BYTES", "NET_RCVD_PKTS", "NET_RCVD_BYTES", "NET_SENT_PKTS", "NET_SENT_BYTES"]
+                    .map { "\($0),0\n" }.joined()
+                #expect(stats.status == 0 && stats.stderr.isEmpty && stats.stdout.hasPrefix(zeros), "\(stats)")
 
                 let loadedAt = ContinuousClock.now
                 s.kernel.setModuleLoaded(true)
