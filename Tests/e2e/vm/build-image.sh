@@ -144,7 +144,9 @@ build_rootfs() {
     [ ${#from_sid[@]} -eq 0 ] || install_from_sid "$root" "$mirror"
 }
 
-# sid with a low pin: only the packages named "/sid" come from there.
+# sid with a low pin: only the packages named "/sid" come from there. sid's Release file is
+# valid for a week only; a mirror or snapshot that lags behind would be refused without
+# Check-Valid-Until=false (the signature is still checked).
 install_from_sid() {
     local root=$1 mirror=$2 p names=()
     echo "deb $mirror sid main" >>"$root/etc/apt/sources.list"
@@ -152,7 +154,7 @@ install_from_sid() {
     for p in "${from_sid[@]}"; do names+=("$p/sid"); done
     log "installing from sid: ${names[*]}"
     mount -t proc proc "$root/proc"
-    if ! { chroot "$root" apt-get update -q &&
+    if ! { chroot "$root" apt-get -o Acquire::Check-Valid-Until=false update -q &&
            chroot "$root" env DEBIAN_FRONTEND=noninteractive \
                apt-get install -y -q --no-install-recommends "${names[@]}"; } >"$cache/apt-sid.log" 2>&1; then
         umount "$root/proc"
