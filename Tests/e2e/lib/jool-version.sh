@@ -21,3 +21,10 @@ jool_has_session_proxy() { jool_at_least "$1" 4.1.13; }
 jool_advertise_command() {
     if jool_has_session_proxy "$1"; then echo "jool session advertise"; else echo "jool joold advertise"; fi
 }
+
+# The bytes of one session record on the sync link (a datagram holds whole records and
+# nothing else): 140 (nested attributes) up to 4.1.11, 52 in 4.1.12, 40 from 4.1.13 on
+# (packed, without the IPv6 destination).
+jool_session_record_bytes() {
+    if jool_at_least "$1" 4.1.13; then echo 40; elif jool_at_least "$1" 4.1.12; then echo 52; else echo 140; fi
+}

@@ -250,6 +250,25 @@ mirrors() {
 
 k_mirrors_j() { mirrors J K "$1"; }
 
+# The sync datagrams node $1 receives on eth2, one tcpdump line each, in $STATE/sync-link.$1.
+sync_link_capture_start() {
+    in_ns "$1" tcpdump -i eth2 -nn -l -Q in "udp port $MCAST_PORT" >"$STATE/sync-link.$1" 2>"$STATE/sync-link.$1.err" &
+    wait_for "tcpdump in $1" 20 grep -q 'listening on' "$STATE/sync-link.$1.err"
+}
+
+# The UDP payload sizes of the captured datagrams (a fragmented one counts once, by its
+# UDP header).
+sync_link_sizes() {
+    sed -n 's/.*UDP, \(bad \)\{0,1\}length \([0-9]*\).*/\2/p' "$STATE/sync-link.$1"
+}
+
+# True when node $1 received sync datagrams and each holds whole records of the size the
+# guest's Jool version uses.
+sync_link_whole_records() {
+    local size; size=$(jool_session_record_bytes "$JOOL_VERSION")
+    sync_link_sizes "$1" | awk -v s="$size" '{ n++; if ($1 % s) bad++ } END { exit !(n > 0 && bad == 0) }'
+}
+
 show_tables() {
     local p
     for p in "$@"; do
