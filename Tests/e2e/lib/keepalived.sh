@@ -33,12 +33,12 @@ keepalived_install_hooks() {
     local kind=$1 cmd
     mkdir -p /etc/keepalived
     # One supervisor runs both gateways' workers in this bench, hence --netns; on a real
-    # gateway the hook is `jooldctl advertise default`. Stock tools: `jool joold advertise`
-    # (the tutorial's `jool session advertise` in Jool 4.1's syntax), a no-op on 4.1.9.
+    # gateway the hook is `jooldctl advertise default`. Stock tools: the tutorial's
+    # `jool session advertise` (`jool joold advertise` before 4.1.13), a no-op before 4.1.11.
     if [ "$kind" = supervisor ]; then
         cmd="$(our_binary jooldctl) --socket $SUPERVISOR_SOCKET advertise default --netns \"\$node\""
     else
-        cmd="jool joold advertise"
+        cmd=$(jool_advertise_command "$JOOL_VERSION")
     fi
     cat >/etc/keepalived/joold-advertise.sh <<EOF
 #!/bin/bash

@@ -6,7 +6,10 @@
 #   sync link        --brs-- J eth2 (2001:db8:ff08::4, 203.0.113.4) / K eth2 (::5, .5)
 #
 # J and K each hold a NAT64 instance "default" (pool6 64:ff9b::/96, pool4 192.0.2.1,
-# ss-enabled true). The daemon on each of J and K is pluggable (see daemon_start).
+# ss-enabled true). The daemon on each of J and K is pluggable (see daemon_start). What
+# differs between Jool versions comes from lib/jool-version.sh, asked with the version
+# of the guest's kernel module ($JOOL_VERSION, set by topo_up).
+source "$(dirname "${BASH_SOURCE[0]}")/jool-version.sh"
 
 readonly SERVER4=192.0.2.8
 readonly SERVER_VIA_NAT64=64:ff9b::c000:208
@@ -43,6 +46,8 @@ plug() {
 topo_up() {
     mkdir -p "$STATE"
     modprobe jool || die "cannot load the jool module"
+    JOOL_VERSION=$(guest_jool_version)
+    log "Jool $JOOL_VERSION kernel module, Linux $(uname -r)"
     add_bridge br6; add_bridge br4; add_bridge brs
     local n
     for n in n6 n4 J K; do add_node "$n"; done
@@ -65,6 +70,12 @@ topo_up() {
     done
     # J is the active translator: it holds the virtual addresses.
     vip_add J
+}
+
+# The version of the loaded module, as 4.1.13 (the kernel reads 4.1.13.0).
+guest_jool_version() {
+    local v; v=$(cat /sys/module/jool/version) || return 1
+    echo "${v%.0}"
 }
 
 jool_instance_up() {
@@ -149,9 +160,11 @@ instance_field() {
     jooldctl status --json "$2" --netns "$1" 2>/dev/null | jq -r --arg field "$3" '.instances[0][$field] | values'
 }
 
-# daemon_start NODE KIND FAMILY: KIND is stock (Debian's joold 4.1.9), ours (this
-# project's joold, same command line), supervisor (a worker of this project's
-# joold-supervisor, added with jooldctl) or none.
+# daemon_start NODE KIND FAMILY: KIND is stock (the guest's Debian joold: deprecated from
+# 4.1.13 on, the same code as proxy), proxy (`jool session proxy`, Jool 4.1.13 and later,
+# the same settings on its command line), ours (this project's joold, stock's command
+# line), supervisor (a worker of this project's joold-supervisor, added with jooldctl) or
+# none.
 daemon_start() {
     local node=$1 kind=$2 family=$3 bin
     [ "$kind" = none ] && return 0
@@ -162,17 +175,32 @@ daemon_start() {
         wait_for "$node's worker to run" 180 instance_running "$node"
         return
     fi
+    local command=()
     case $kind in
-        stock) bin=$(command -v joold) ;;
-        ours) bin=$(our_binary joold) ;;
+        stock) command=("$(command -v joold)" netsocket.json modsocket.json) ;;
+        ours) command=("$(our_binary joold)" netsocket.json modsocket.json) ;;
+        proxy) jool_has_session_proxy "$JOOL_VERSION" || die "Jool $JOOL_VERSION has no 'jool session proxy'"
+               command=(jool -i default session proxy $(proxy_arguments "$node" "$family")) ;;
         *) die "unknown daemon kind '$kind'" ;;
     esac
-    (cd "$STATE/$node" && exec ip netns exec "$node" "$bin" netsocket.json modsocket.json \
-        >"$STATE/$node/daemon.log" 2>&1) &
+    (cd "$STATE/$node" && exec ip netns exec "$node" "${command[@]}" >"$STATE/$node/daemon.log" 2>&1) &
     echo $! >"$STATE/$node/daemon.pid"
     # Generous: a Swift program starts in seconds under emulation on a loaded host.
     wait_for "$node's daemon to listen on UDP port $MCAST_PORT" 180 daemon_listening "$node"
 }
+
+# write_netsocket's settings as `jool session proxy` options.
+proxy_arguments() {
+    local i; i=$(node_index "$1")
+    if [ "$2" = 6 ]; then
+        echo "--net.dev.in=eth2 --net.dev.out=eth2 --net.mcast.port=$MCAST_PORT --net.ttl=1 $MCAST6"
+    else
+        echo "--net.dev.in=203.0.113.$i --net.dev.out=203.0.113.$i --net.mcast.port=$MCAST_PORT --net.ttl=1 $MCAST4"
+    fi
+}
+
+# The stock tools' advertise in node $1 (`jool joold advertise` before 4.1.13).
+stock_advertise() { in_ns "$1" $(jool_advertise_command "$JOOL_VERSION"); }
 
 daemon_listening() { in_ns "$1" ss -Hlun "sport = :$MCAST_PORT" | grep -q .; }
 
@@ -188,7 +216,9 @@ daemon_stop() {
     rm -f "$pidfile"
 }
 
-daemon_describe() { printf 'J=%s K=%s, IPv%s multicast' "$DAEMON_J" "$DAEMON_K" "$SYNC_FAMILY"; }
+daemon_describe() {
+    printf 'Jool %s, J=%s K=%s, IPv%s multicast' "${JOOL_VERSION:-?}" "$DAEMON_J" "$DAEMON_K" "$SYNC_FAMILY"
+}
 
 # ---- observation ----------------------------------------------------------------------
 
@@ -221,6 +251,25 @@ mirrors() {
 }
 
 k_mirrors_j() { mirrors J K "$1"; }
+
+# The sync datagrams node $1 receives on eth2, one tcpdump line each, in $STATE/sync-link.$1.
+sync_link_capture_start() {
+    in_ns "$1" tcpdump -i eth2 -nn -l -Q in "udp port $MCAST_PORT" >"$STATE/sync-link.$1" 2>"$STATE/sync-link.$1.err" &
+    wait_for "tcpdump in $1" 20 grep -q 'listening on' "$STATE/sync-link.$1.err"
+}
+
+# The UDP payload sizes of the captured datagrams (a fragmented one counts once, by its
+# UDP header).
+sync_link_sizes() {
+    sed -n 's/.*UDP, \(bad \)\{0,1\}length \([0-9]*\).*/\2/p' "$STATE/sync-link.$1"
+}
+
+# True when node $1 received sync datagrams and each holds whole records of the size the
+# guest's Jool version uses.
+sync_link_whole_records() {
+    local size; size=$(jool_session_record_bytes "$JOOL_VERSION")
+    sync_link_sizes "$1" | awk -v s="$size" '{ n++; if ($1 % s) bad++ } END { exit !(n > 0 && bad == 0) }'
+}
 
 show_tables() {
     local p

@@ -1,7 +1,9 @@
 # advertise: J comes back empty (instance removed and added again, its worker restarted),
 # traffic stopped; K advertises its table and J then holds every session K has, those
-# created before J's restart included. On Jool 4.1.9 the kernel's own advertise is a
-# no-op, so the stock tools (jool joold advertise) leave J empty: shown first.
+# created before J's restart included. First the stock tools' advertise: before Jool 4.1.11
+# the kernel's advertise is a no-op and J stays empty; from 4.1.11 on it restores J. Then
+# `jooldctl advertise`, whose method follows the kernel: the worker's own (before 4.1.11)
+# or the kernel's.
 scenario_advertise() {
     topo_up
     # ICMP sessions last 60 s by default: less than two worker restarts under emulation.
@@ -20,14 +22,24 @@ scenario_advertise() {
     traffic_stop
 
     restart_j_empty
-    in_ns K jool joold advertise
-    sleep 5
-    check "stock advertise (jool joold advertise) leaves J empty on Jool $(cat /sys/module/jool/version)" j_is_empty
+    local stock_command p; stock_command=$(jool_advertise_command "$JOOL_VERSION")
+    stock_advertise K || setup_failed "$stock_command failed in K"
+    if jool_kernel_advertises "$JOOL_VERSION"; then
+        for p in icmp udp tcp; do
+            check "stock advertise ($stock_command) restores every $p session on Jool $JOOL_VERSION" \
+                wait_for "J to learn K's $p sessions" 30 j_mirrors_k "$p"
+        done
+    else
+        sleep 5
+        check "stock advertise ($stock_command) leaves J empty on Jool $JOOL_VERSION" j_is_empty
+    fi
 
     restart_j_empty
-    local answer
+    local answer method=worker
+    jool_kernel_advertises "$JOOL_VERSION" && method=kernel
     answer=$(jooldctl advertise default --netns K) || setup_failed "jooldctl advertise failed: $answer"
     log "$answer"
+    check "jooldctl advertise uses the $method's method on Jool $JOOL_VERSION" eval '[[ $answer == *"method $method"* ]]'
     for p in icmp udp tcp; do
         check "J holds every $p session K has" wait_for "J to learn K's $p sessions" 30 j_mirrors_k "$p"
     done

@@ -2,8 +2,10 @@
 # Boots the guest built by build-image.sh, runs one command in it as root, prints the
 # command's output (stdout and stderr together) and exits with the command's exit code.
 #
-#   run.sh [--timeout SECONDS] [--share HOST_DIR:GUEST_DIR]... [--artifacts DIR] [--] COMMAND...
+#   run.sh [--jool VERSION] [--timeout SECONDS] [--share HOST_DIR:GUEST_DIR]... [--artifacts DIR]
+#          [--] COMMAND...
 #
+# --jool (or JOOLD_JOOL) picks the image: 4.1.9 (default), 4.1.13 or 4.1.15.
 # The project root is shared read-only at /project, and /opt/swift (the Swift runtime of
 # host-built binaries) at /opt/swift. Each run starts from the pristine image (the disk is
 # opened with snapshot=on), so runs are independent and may run side by side.
@@ -12,17 +14,18 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "$here/../../.." && pwd)
-cache=${JOOLD_VM_CACHE:-/var/cache/joold-supervisor/vm}
+jool_version=${JOOLD_JOOL:-4.1.9}
 timeout=${JOOLD_VM_TIMEOUT:-600}
 memory=${JOOLD_VM_MEMORY:-2048}
 shares=("$project:/project")
 [ -d /opt/swift ] && shares+=("/opt/swift:/opt/swift")
 artifacts=
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
     case $1 in
+        --jool) jool_version=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --share) shares+=("$2"); shift 2 ;;
         --artifacts) artifacts=$2; shift 2 ;;
@@ -33,8 +36,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ $# -gt 0 ] || usage
+cache=${JOOLD_VM_CACHE:-/var/cache/joold-supervisor/vm}/jool-$jool_version
 for f in vmlinux initramfs.cpio.gz rootfs.ext4; do
-    [ -s "$cache/$f" ] || { echo "run.sh: no guest image in $cache (run build-image.sh first)" >&2; exit 125; }
+    [ -s "$cache/$f" ] ||
+        { echo "run.sh: no Jool $jool_version guest image in $cache (run build-image.sh --jool $jool_version first)" >&2; exit 125; }
 done
 
 job=$(mktemp -d /tmp/joold-vm-job.XXXXXX)
