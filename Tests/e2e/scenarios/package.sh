@@ -10,6 +10,17 @@
 #     the state file kept, the workers come back from it and sync resumes;
 #   remove: the service stops, the state stays, Jool's joold(8) is back;
 #   purge: the state directory and the enable symlink are gone.
+# The 4.1.9 kernel multicast one session packet while no worker listened (the restart);
+# it then holds the next packet until an event after ss-flush-deadline (a new session, an
+# ACK), so a single UDP exchange may wait for traffic that never comes: each try makes one
+# more session, as live traffic would.
+mirrored_after_new_traffic() {
+    k_mirrors_j udp && return 0
+    udp_exchange >/dev/null 2>&1
+    sleep 1
+    k_mirrors_j udp
+}
+
 scenario_package() {
     local deb
     deb=$(ls "${PACKAGE_DIR:-/packages}"/joold-supervisor_*_amd64.deb 2>/dev/null | head -n1)
@@ -76,7 +87,8 @@ scenario_package() {
     check "J's worker is back from the state file" wait_for "J's worker to run" 180 instance_running J
     check "K's worker is back from the state file" wait_for "K's worker to run" 180 instance_running K
     udp_exchange || setup_failed "UDP exchange from n6 through J after the upgrade"
-    check "sync resumes: K mirrors a UDP session made after the upgrade" wait_for "K to mirror J's UDP session" 60 k_mirrors_j udp
+    check "sync resumes: K mirrors a UDP session made after the upgrade" wait_for "K to mirror J's UDP session" 60 \
+        mirrored_after_new_traffic
     jooldctl list | sed 's/^/      /'
 
     : >"$FAKE_SYSTEMD_LOG"
