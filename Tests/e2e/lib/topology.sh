@@ -166,7 +166,7 @@ instance_field() {
 # line), supervisor (a worker of this project's joold-supervisor, added with jooldctl) or
 # none.
 daemon_start() {
-    local node=$1 kind=$2 family=$3 bin
+    local node=$1 kind=$2 family=$3
     [ "$kind" = none ] && return 0
     write_netsocket "$node" "$family"
     if [ "$kind" = supervisor ]; then
